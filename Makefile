@@ -1,0 +1,28 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+BIND ?= 127.0.0.1:8000
+
+.PHONY: run test lint bench bench-quick clean
+
+$(BIN)/helpdesk: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/helpdesk
+	$(BIN)/helpdesk init-db
+	$(BIN)/helpdesk seed-demo
+	$(BIN)/helpdesk serve --bind $(BIND)
+
+test: $(BIN)/helpdesk
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(BIN)/helpdesk
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

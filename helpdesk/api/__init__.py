@@ -1,0 +1,14 @@
+"""The JSON API under /api/v1: one blueprint per resource."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+from . import accounts, activity, auth, messages, tickets
+
+API_PREFIX = "/api/v1"
+
+
+def register_api(app: Quart) -> None:
+    for module in (auth, accounts, tickets, messages, activity):
+        app.register_blueprint(module.blueprint, url_prefix=API_PREFIX)

@@ -1,0 +1,62 @@
+"""Accounts for staff and admins: the staff list for assignment, creating and deactivating users."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+from quart_schema import document_response, tag, validate_request
+
+from ..domain.access import require_staff
+from ..domain.accounts import create_user, set_active
+from ..domain.serialize import user_ref
+from ..errors import Forbidden
+from ..models import Role, User
+from ..web.context import json_response, services
+from ..web.sessions import require_account
+from .schemas import ErrorOut, NewUserIn, UserActiveIn, UserOut
+
+blueprint = Blueprint("api_accounts", __name__)
+
+
+@blueprint.get("/staff")
+@tag(["accounts"])
+@document_response(ErrorOut, 403)
+async def get_staff() -> Response:
+    """Active staff members, for the assignee picker."""
+    require_staff(await require_account())
+    staff = await User.filter(role__in=[Role.STAFF, Role.ADMIN], is_active=True).order_by(
+        "display_name"
+    )
+    return json_response({"items": [user_ref(user) for user in staff]})
+
+
+@blueprint.post("/users")
+@tag(["accounts"])
+@validate_request(NewUserIn)
+@document_response(UserOut, 201)
+@document_response(ErrorOut, 403)
+async def post_user(data: NewUserIn) -> Response:
+    """Admins create accounts of any role."""
+    admin = await require_account()
+    if admin.role != Role.ADMIN:
+        raise Forbidden("only admins manage accounts")
+    user = await create_user(
+        data.username,
+        data.password,
+        display_name=data.display_name,
+        email=data.email,
+        role=data.role,
+    )
+    return json_response(user_ref(user), 201)
+
+
+@blueprint.patch("/users/<int:user_id>")
+@tag(["accounts"])
+@validate_request(UserActiveIn)
+@document_response(UserOut, 200)
+@document_response(ErrorOut, 403)
+async def patch_user(user_id: int, data: UserActiveIn) -> Response:
+    """Admins deactivate (or reactivate) accounts; deactivation closes the user's sockets."""
+    user = await set_active(await require_account(), user_id, data.is_active)
+    if not data.is_active:
+        await services().hub.disconnect(user_id=user.id)
+    return json_response({**user_ref(user), "is_active": user.is_active})

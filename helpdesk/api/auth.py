@@ -1,0 +1,79 @@
+"""Signing up, in and out, and who am I."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from quart import Blueprint, Response
+from quart_rate_limiter import rate_limit
+from quart_schema import document_response, tag, validate_request
+
+from ..domain.accounts import change_password, create_user
+from ..domain.serialize import user_ref
+from ..web.context import json_response, services
+from ..web.sessions import log_in, require_session, sign_in, sign_out
+from .schemas import ErrorOut, LoginIn, PasswordChangeIn, RegisterIn, UserEnvelope, UserOut
+
+blueprint = Blueprint("api_auth", __name__)
+
+
+@blueprint.post("/auth/register")
+@tag(["auth"])
+@rate_limit(30, timedelta(hours=1))
+@validate_request(RegisterIn)
+@document_response(UserEnvelope, 201)
+@document_response(ErrorOut, 400)
+async def post_register(data: RegisterIn) -> Response:
+    """Create a reporter account and sign it in."""
+    user = await create_user(
+        data.username, data.password, display_name=data.display_name, email=data.email
+    )
+    await sign_in(user)
+    return json_response({"user": user_ref(user)}, 201)
+
+
+@blueprint.post("/auth/login")
+@tag(["auth"])
+@validate_request(LoginIn)
+@document_response(UserEnvelope, 200)
+@document_response(ErrorOut, 401)
+@document_response(ErrorOut, 429)
+async def post_login(data: LoginIn) -> Response:
+    """Sign in with a fresh session; 429 with Retry-After after repeated failures."""
+    user = await log_in(data.username, data.password)
+    return json_response({"user": user_ref(user)})
+
+
+@blueprint.post("/auth/logout")
+@tag(["auth"])
+@document_response(ErrorOut, 401)
+async def post_logout() -> Response:
+    """End this session everywhere its cookie is used, open sockets included."""
+    await require_session()
+    session_key = await sign_out()
+    if session_key is not None:
+        await services().hub.disconnect(session_key=session_key)
+    return Response(status=204)
+
+
+@blueprint.get("/me")
+@tag(["auth"])
+@document_response(UserOut, 200)
+@document_response(ErrorOut, 401)
+async def get_me() -> Response:
+    session = await require_session()
+    return json_response(user_ref(session.user))
+
+
+@blueprint.post("/me/password")
+@tag(["auth"])
+@validate_request(PasswordChangeIn)
+@document_response(ErrorOut, 400)
+async def post_password(data: PasswordChangeIn) -> Response:
+    """Change the password; every other session of the account is signed out."""
+    session = await require_session()
+    await change_password(
+        session.user, data.current_password, data.new_password, session_key=session.session_key
+    )
+    await services().hub.disconnect(user_id=session.user.id, keep_session=session.session_key)
+    return Response(status=204)

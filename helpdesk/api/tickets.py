@@ -1,0 +1,138 @@
+"""Tickets: report, list, read, edit, move along the workflow, assign, and their history."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+from quart_schema import document_response, tag, validate_querystring, validate_request
+
+from ..domain import tickets
+from ..domain.access import visible_ticket
+from ..domain.serialize import status_change_json, ticket_json
+from ..models import User
+from ..web.context import json_response, services
+from ..web.sessions import require_account
+from .schemas import (
+    AssignIn,
+    ErrorOut,
+    HistoryOut,
+    StatusIn,
+    TicketIn,
+    TicketOut,
+    TicketPageOut,
+    TicketPatch,
+    TicketQuery,
+)
+
+blueprint = Blueprint("api_tickets", __name__)
+
+
+def filters_from(query: TicketQuery, user: User) -> tickets.TicketFilters:
+    assignee: int | None = None
+    if query.assignee == "me":
+        assignee = user.id
+    elif query.assignee == "none":
+        assignee = 0
+    elif query.assignee is not None:
+        assignee = int(query.assignee)
+    return tickets.TicketFilters(
+        statuses=query.statuses(),
+        category=query.category,
+        assignee=assignee,
+        q=query.q.strip() if query.q else None,
+        limit=query.limit,
+        cursor=int(query.cursor) if query.cursor else None,
+    )
+
+
+@blueprint.post("/tickets")
+@tag(["tickets"])
+@validate_request(TicketIn)
+@document_response(TicketOut, 201)
+@document_response(ErrorOut, 400)
+async def post_ticket(data: TicketIn) -> Response:
+    """Report a problem."""
+    user = await require_account()
+    draft = tickets.TicketDraft(
+        title=data.title,
+        description=data.description,
+        category=data.category,
+        location=data.location,
+        priority=data.priority,
+    )
+    ticket = await tickets.create_ticket(services().event_log, user, draft)
+    return json_response(ticket_json(ticket), 201)
+
+
+@blueprint.get("/tickets")
+@tag(["tickets"])
+@validate_querystring(TicketQuery)
+@document_response(TicketPageOut, 200)
+@document_response(ErrorOut, 400)
+async def get_tickets(query_args: TicketQuery) -> Response:
+    """Newest first; reporters get their own tickets only. Follow `next_cursor` for more."""
+    user = await require_account()
+    page = await tickets.list_tickets(user, filters_from(query_args, user))
+    return json_response(
+        {"items": [ticket_json(ticket) for ticket in page.items], "next_cursor": page.next_cursor}
+    )
+
+
+@blueprint.get("/tickets/<int:ticket_id>")
+@tag(["tickets"])
+@document_response(TicketOut, 200)
+@document_response(ErrorOut, 404)
+async def get_ticket(ticket_id: int) -> Response:
+    ticket = await visible_ticket(await require_account(), ticket_id)
+    return json_response(ticket_json(ticket))
+
+
+@blueprint.patch("/tickets/<int:ticket_id>")
+@tag(["tickets"])
+@validate_request(TicketPatch)
+@document_response(TicketOut, 200)
+@document_response(ErrorOut, 409)
+async def patch_ticket(ticket_id: int, data: TicketPatch) -> Response:
+    """Edit fields; with `version`, a stale write is refused with 409 and the current ticket."""
+    user = await require_account()
+    ticket = await tickets.update_ticket(
+        services().event_log, user, ticket_id, data.changes(), data.version
+    )
+    return json_response(ticket_json(ticket))
+
+
+@blueprint.post("/tickets/<int:ticket_id>/status")
+@tag(["tickets"])
+@validate_request(StatusIn)
+@document_response(TicketOut, 200)
+@document_response(ErrorOut, 409)
+async def post_status(ticket_id: int, data: StatusIn) -> Response:
+    """Move along open → active → closed (closed → active reopens); 409 names the allowed moves."""
+    user = await require_account()
+    ticket = await tickets.change_status(
+        services().event_log, user, ticket_id, data.status, data.note, data.version
+    )
+    return json_response(ticket_json(ticket))
+
+
+@blueprint.post("/tickets/<int:ticket_id>/assign")
+@tag(["tickets"])
+@validate_request(AssignIn)
+@document_response(TicketOut, 200)
+@document_response(ErrorOut, 403)
+async def post_assign(ticket_id: int, data: AssignIn) -> Response:
+    """Staff assign a ticket to a staff member, or to nobody with `null`."""
+    user = await require_account()
+    ticket = await tickets.assign_ticket(
+        services().event_log, user, ticket_id, data.assignee_id, data.version
+    )
+    return json_response(ticket_json(ticket))
+
+
+@blueprint.get("/tickets/<int:ticket_id>/history")
+@tag(["tickets"])
+@document_response(HistoryOut, 200)
+@document_response(ErrorOut, 404)
+async def get_history(ticket_id: int) -> Response:
+    """The status changes, oldest first, with who made them and their notes."""
+    changes = await tickets.status_history(await require_account(), ticket_id)
+    return json_response({"items": [status_change_json(change) for change in changes]})

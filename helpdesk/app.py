@@ -1,0 +1,131 @@
+"""The app factory: settings, extensions, blueprints, the serving lifecycle; nothing at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from quart import request
+from quart_auth import QuartAuth
+from quart_rate_limiter import RateLimiter
+from quart_rate_limiter.redis_store import RedisStore
+from quart_rate_limiter.store import MemoryStore, RateLimiterStoreABC
+from quart_schema import Info, QuartSchema
+
+from . import db
+from .api import register_api
+from .broker import create_broker
+from .config import Settings, load_settings
+from .domain.accounts import SESSION_LIFETIME
+from .domain.events import EventLog
+from .errors import Forbidden
+from .live import socket
+from .live.connection import CloseCode
+from .live.hub import Hub
+from .live.presence import LocalPresence
+from .pages import register_pages
+from .web.context import HelpdeskApp
+from .web.errors import register_error_handlers
+from .web.requests import HelpdeskRequest
+from .web.security import SAFE_METHODS, add_security_headers, is_cross_site
+from .web.sessions import SessionUser
+from .web.throttle import LoginThrottle
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MAX_BODY_BYTES = 256 * 1024
+
+
+def asset_dir(name: str) -> Path:
+    """`templates/` and `static/` sit at the repo top; a built wheel carries them inside."""
+    packaged = PACKAGE_DIR / name
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / name
+
+
+def _rate_store(settings: Settings) -> RateLimiterStoreABC:
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        return RedisStore(settings.broker_url)
+    return MemoryStore()
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> HelpdeskApp:
+    """Build the app from `HELPDESK_*` variables; `overrides` (setting names) win over them."""
+    settings = load_settings(overrides=overrides)
+    app = HelpdeskApp(
+        __name__,
+        template_folder=str(asset_dir("templates")),
+        static_folder=str(asset_dir("static")),
+        instance_path=str(settings.instance_path),
+    )
+    app.request_class = HelpdeskRequest
+    app.settings = settings
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        QUART_AUTH_COOKIE_NAME="helpdesk_session",
+        QUART_AUTH_COOKIE_SECURE=settings.cookie_secure,
+        QUART_AUTH_COOKIE_SAMESITE="Lax",
+        QUART_AUTH_COOKIE_HTTP_ONLY=True,
+        QUART_AUTH_DURATION=int(SESSION_LIFETIME.total_seconds()),
+        QUART_RATE_LIMITER_ENABLED=settings.rate_limits_enabled,
+        **settings.extra,
+    )
+
+    QuartAuth(app, user_class=SessionUser)
+    QuartSchema(
+        app,
+        info=Info(title="Campus Helpdesk API", version="1"),
+        swagger_ui_path=None,
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+    )
+    rate_store = _rate_store(settings)
+    RateLimiter(app, store=rate_store)
+    app.login_throttle = LoginThrottle(
+        rate_store, settings.login_max_failures, settings.login_window_seconds
+    )
+
+    app.broker = create_broker(settings.broker_url)
+    app.hub = Hub(app.broker)
+    app.presence = LocalPresence()
+    app.event_log = EventLog(app.hub.publish_events)
+
+    register_error_handlers(app)
+    register_api(app)
+    register_pages(app)
+    app.register_blueprint(socket.blueprint)
+
+    @app.before_request
+    async def refuse_cross_site_writes() -> None:
+        """CSRF defence: a write whose Origin (or Referer) is another site's is refused."""
+        if request.method not in SAFE_METHODS and is_cross_site(
+            request.headers, settings.allowed_origins
+        ):
+            raise Forbidden("cross-site request refused")
+
+    app.after_request(add_security_headers)
+
+    @app.before_serving
+    async def start_services() -> None:
+        await db.open_database(settings, create_schema=settings.create_schema)
+        await app.broker.connect()
+        await app.hub.start()
+
+    @app.after_serving
+    async def stop_services() -> None:
+        await close_sockets(app)
+        await app.hub.stop()
+        await app.presence.close()
+        await app.broker.disconnect()
+        await db.close_database()
+
+    return app
+
+
+async def close_sockets(app: HelpdeskApp, grace_seconds: float = 2.0) -> None:
+    """Close every socket with 1001 (going away) and give them a moment to send it."""
+    app.hub.close_all(CloseCode.GOING_AWAY, "server shutting down")
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(app.hub.emptied.wait(), grace_seconds)

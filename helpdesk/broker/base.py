@@ -1,0 +1,31 @@
+"""The broker interface every backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+
+Subscription = AsyncIterator[str]
+
+
+class BrokerUnavailable(ConnectionError):
+    """The broker cannot be reached; local delivery goes on and clients catch up by replay."""
+
+
+class Broker(ABC):
+    """Text messages on channels; every subscriber of a channel, in any process, gets them."""
+
+    async def connect(self) -> None:  # noqa: B027 - optional hook
+        """Open connections; called once when the app starts serving."""
+
+    async def disconnect(self) -> None:  # noqa: B027 - optional hook
+        """Close connections; called once when the app stops."""
+
+    @abstractmethod
+    async def publish(self, channel: str, message: str) -> None:
+        """Send `message`; raises BrokerUnavailable when it cannot."""
+
+    @abstractmethod
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+        """Receive the channel's messages for as long as the context is open."""

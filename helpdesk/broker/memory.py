@@ -1,0 +1,35 @@
+"""The in-process broker: subscribers in this process only (one-process deployments, tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from .base import Broker, Subscription
+
+
+class MemoryBroker(Broker):
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
+
+    async def publish(self, channel: str, message: str) -> None:
+        for queue in self._queues.get(channel, ()):
+            queue.put_nowait(message)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queues[channel].add(queue)
+        try:
+            yield _drain(queue)
+        finally:
+            self._queues[channel].discard(queue)
+            if not self._queues[channel]:
+                del self._queues[channel]
+
+
+async def _drain(queue: asyncio.Queue[str]) -> AsyncIterator[str]:
+    while True:
+        yield await queue.get()

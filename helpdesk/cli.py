@@ -1,0 +1,147 @@
+"""The `helpdesk` command: serve, init-db, create-user, seed-demo, on the HELPDESK_* settings."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+
+from . import db
+from .config import ConfigError, load_settings
+from .domain.accounts import create_user
+from .errors import HelpdeskError
+from .models import Role
+
+T = TypeVar("T")
+
+
+def _with_database(work: Callable[[], Awaitable[T]]) -> T:
+    """Open the configured database (creating tables if new), run `work`, close it."""
+
+    async def main() -> T:
+        await db.open_database(load_settings(), create_schema=True)
+        try:
+            return await work()
+        finally:
+            await db.close_database()
+
+    return asyncio.run(main())
+
+
+@click.group()
+def main() -> None:
+    """Campus Helpdesk: a real-time helpdesk for a university campus."""
+
+
+@main.command()
+@click.option(
+    "--bind", metavar="HOST:PORT", help="Address to listen on (default from hypercorn.toml)."
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="A hypercorn.toml.")
+def serve(bind: str | None, config_path: str | None) -> None:
+    """Serve the app with Hypercorn; creates the schema when the database is new."""
+    from .server import hypercorn_config, run
+
+    try:
+        load_settings()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    run(hypercorn_config(bind, config_path))
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create the database tables (safe to run again)."""
+
+    async def nothing() -> None:
+        return None
+
+    _with_database(nothing)
+    click.echo(f"database ready: {_safe_url(load_settings().database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on the first line of standard input")
+        return password
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat it: ") != password:
+        raise click.ClickException("the passwords do not match")
+    return password
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option(
+    "--role", type=click.Choice([role.value for role in Role]), default="user", show_default=True
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+@click.option("--display-name", help="Name shown to others (default: the username).")
+@click.option("--email")
+def create_user_command(
+    username: str, role: str, password_stdin: bool, display_name: str | None, email: str | None
+) -> None:
+    """Create an account (staff and admins are made here)."""
+    from .api.schemas import RegisterIn
+
+    password = _read_password(password_stdin)
+    try:
+        data = RegisterIn(
+            username=username, password=password, display_name=display_name, email=email
+        )
+    except ValueError as error:
+        raise click.ClickException(f"invalid account details: {error}") from None
+
+    async def work() -> None:
+        await create_user(
+            data.username,
+            data.password,
+            display_name=data.display_name,
+            email=data.email,
+            role=Role(role),
+        )
+
+    try:
+        _with_database(work)
+    except HelpdeskError as error:
+        raise click.ClickException(error.detail) from None
+    click.echo(f"created {role} {data.username}")
+
+
+@main.command("seed-demo")
+@click.option("--tickets", default=2000, show_default=True, help="How many tickets of history.")
+@click.option("--days", default=90, show_default=True, help="Over how many days.")
+def seed_demo(tickets: int, days: int) -> None:
+    """Create demo accounts and realistic campus tickets (once; prints the sign-ins)."""
+    from .seed import DEMO_ACCOUNTS, seed
+
+    created = _with_database(lambda: seed(tickets=tickets, days=days))
+    if created:
+        click.echo(f"seeded {created} demo tickets over {days} days")
+    else:
+        click.echo("demo data already present")
+    click.echo("demo sign-ins (username / password):")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.username:<8} {account.password:<22} {account.role.value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Settings: defaults, then `HELPDESK_*` environment variables, then explicit overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "HELPDESK_"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """A setting has a value the app cannot run with; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment, typed and validated once at start-up."""
+
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    broker_url: str = "memory://"
+    cookie_secure: bool = False
+    allowed_origins: tuple[str, ...] = ()
+    db_pool_size: int = 10
+    create_schema: bool = True
+    login_max_failures: int = 10
+    login_window_seconds: int = 60
+    ws_queue_size: int = 256
+    ws_rate_per_second: float = 10.0
+    ws_burst: int = 30
+    ws_violations_before_close: int = 20
+    ws_max_frame_bytes: int = 64 * 1024
+    replay_limit: int = 1000
+    analytics_interval_seconds: float = 1.0
+    rate_limits_enabled: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be true or false, not {raw!r}")
+
+
+def _parse_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}"
+        ) from None
+    if value <= 0:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be positive, not {raw!r}")
+    return value
+
+
+def _parse_float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be positive, not {raw!r}")
+    return value
+
+
+def _parse_origins(_name: str, raw: str) -> tuple[str, ...]:
+    return tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+
+
+def _parse_value(name: str, annotation: str, raw: str) -> Any:
+    if annotation == "bool":
+        return _parse_bool(name, raw)
+    if annotation == "int":
+        return _parse_int(name, raw)
+    if annotation == "float":
+        return _parse_float(name, raw)
+    if annotation.startswith("tuple"):
+        return _parse_origins(name, raw)
+    return raw.strip()
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Read the instance's secret key, creating it on first run (safe when workers race)."""
+    key_file = instance_path / "secret_key"
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return key_file.read_text().strip()
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build the settings from the environment and `overrides` (keys are field names)."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    fields = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
+    unknown = set(overrides) - set(fields)
+    extra = {key: overrides.pop(key) for key in unknown}
+
+    values: dict[str, Any] = {}
+    for name, spec in fields.items():
+        raw = environ.get(ENV_PREFIX + name.upper())
+        if raw is not None and raw.strip() != "":
+            values[name] = _parse_value(name, str(spec.type), raw)
+    values.update(overrides)
+
+    instance_path = Path(values.get("instance_path") or Path.cwd() / "instance").resolve()
+    values["instance_path"] = instance_path
+    needs_folder = "database_url" not in values or "secret_key" not in values
+    if needs_folder:
+        instance_path.mkdir(parents=True, exist_ok=True)
+    values.setdefault("database_url", f"sqlite:///{instance_path / 'helpdesk.sqlite3'}")
+    if "secret_key" not in values:
+        values["secret_key"] = _instance_secret(instance_path)
+    if not values.get("broker_url", "memory://").startswith(("memory://", "redis://", "rediss://")):
+        raise ConfigError(f"{ENV_PREFIX}BROKER_URL must start with memory:// or redis://")
+    if not values["database_url"].startswith(("sqlite:", "postgres://", "postgresql://")):
+        raise ConfigError(f"{ENV_PREFIX}DATABASE_URL must be an sqlite:// or postgres:// URL")
+    return Settings(**values, extra=extra)

@@ -1,0 +1,57 @@
+"""Who may see what: tickets and live rooms. What is not theirs is 'not found', not 'forbidden'."""
+
+from __future__ import annotations
+
+from ..errors import Forbidden, NotFound
+from ..models import Ticket, User
+from .events import BOARD_ROOM
+from .fields import in_id_range
+
+
+def can_see_ticket(user: User, ticket: Ticket) -> bool:
+    return user.is_staff or ticket.reporter_id == user.id
+
+
+async def visible_ticket(user: User, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    """The ticket with its people loaded, or NotFound when it is missing or not the user's."""
+    if not in_id_range(ticket_id):
+        raise NotFound("no such ticket")
+    query = Ticket.filter(id=ticket_id).select_related("reporter", "assignee")
+    if for_update:
+        query = query.select_for_update(of=("ticket",), no_key=True)
+    ticket = await query.first()
+    if ticket is None or not can_see_ticket(user, ticket):
+        raise NotFound("no such ticket")
+    return ticket
+
+
+def require_staff(user: User) -> None:
+    if not user.is_staff:
+        raise Forbidden("this needs a helpdesk staff account")
+
+
+def parse_ticket_room(room: str) -> int | None:
+    """The ticket id of a `ticket:<id>` room name, or None for any other name."""
+    prefix, _, rest = room.partition(":")
+    if prefix != "ticket" or not rest.isascii() or not rest.isdigit() or len(rest) > 19:
+        return None
+    ticket_id = int(rest)
+    return ticket_id if in_id_range(ticket_id) else None
+
+
+async def check_room(user: User, room: str) -> None:
+    """Allow joining `room` or raise Forbidden; a missing ticket answers exactly like another's."""
+    if room == BOARD_ROOM:
+        if user.is_staff:
+            return
+        raise Forbidden("the board is for helpdesk staff")
+    if room == f"user:{user.id}":
+        return
+    ticket_id = parse_ticket_room(room)
+    if ticket_id is not None:
+        try:
+            await visible_ticket(user, ticket_id)
+        except NotFound:
+            raise Forbidden(f"you cannot join {room}") from None
+        return
+    raise Forbidden(f"you cannot join {room}")

@@ -1,0 +1,168 @@
+"""Accounts and sessions: argon2 hashes, a password policy, revocable server-side sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+from zxcvbn import zxcvbn
+
+from ..errors import Forbidden, NotFound, ValidationFailed
+from ..models import AuthSession, Role, User, utcnow
+from .fields import in_id_range
+
+SESSION_LIFETIME = timedelta(days=30)
+MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_SCORE = 2  # zxcvbn: 0 too guessable ... 4 very unguessable
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a miss costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+async def hash_password(password: str) -> str:
+    """Argon2 is deliberately slow; run it off the event loop."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    def verify() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(verify)
+
+
+def check_password_policy(password: str, *, username: str, display_name: str = "") -> None:
+    """Length, not built from the username, and not a common or easily guessed password."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if username and username.lower() in password.lower():
+        raise ValidationFailed("the password must not contain the username", field="password")
+    verdict = zxcvbn(password[:100], user_inputs=[username, display_name])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        hint = verdict["feedback"]["warning"] or "it is too easy to guess"
+        raise ValidationFailed(
+            f"choose a stronger password: {hint.rstrip('.').lower()}", field="password"
+        )
+
+
+async def create_user(
+    username: str,
+    password: str,
+    *,
+    display_name: str | None = None,
+    email: str | None = None,
+    role: Role = Role.USER,
+    enforce_policy: bool = True,
+) -> User:
+    """Create an account; a taken username is a validation error on `username`."""
+    display_name = display_name or username
+    if enforce_policy:
+        check_password_policy(password, username=username, display_name=display_name)
+    if await User.exists(username=username):
+        raise ValidationFailed("that username is taken", field="username")
+    try:
+        return await User.create(
+            username=username,
+            display_name=display_name,
+            email=email or None,
+            password_hash=await hash_password(password),
+            role=role,
+        )
+    except IntegrityError:
+        raise ValidationFailed("that username is taken", field="username") from None
+
+
+async def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None; as slow for unknown names as for known."""
+    user = await User.get_or_none(username=username.strip().lower())
+    if user is None:
+        await verify_password(_DUMMY_HASH, password)
+        return None
+    if not await verify_password(user.password_hash, password):
+        return None
+    if not user.is_active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = await hash_password(password)
+        await user.save(update_fields=["password_hash"])
+    return user
+
+
+def _session_key(token: str) -> str:
+    """Sessions are stored by hash, so a copy of the database holds no usable cookie."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    session_key: str
+
+
+async def start_session(user: User) -> str:
+    """A fresh session token for the cookie; a new one on every sign-in."""
+    token = secrets.token_urlsafe(32)
+    await AuthSession.create(
+        id=_session_key(token), user=user, expires_at=utcnow() + SESSION_LIFETIME
+    )
+    return token
+
+
+async def resolve_session(token: str) -> SignedIn | None:
+    """The active user behind a cookie's token; None once revoked, expired or deactivated."""
+    if not token or len(token) > 128:
+        return None
+    key = _session_key(token)
+    session = await AuthSession.get_or_none(id=key).select_related("user")
+    if session is None or session.expires_at <= utcnow() or not session.user.is_active:
+        return None
+    return SignedIn(session.user, key)
+
+
+async def end_session(session_key: str) -> None:
+    await AuthSession.filter(id=session_key).delete()
+
+
+async def end_all_sessions(user_id: int, *, keep: str | None = None) -> None:
+    query = AuthSession.filter(user_id=user_id)
+    if keep is not None:
+        query = query.exclude(id=keep)
+    await query.delete()
+
+
+async def change_password(user: User, current: str, new: str, *, session_key: str) -> None:
+    """Change the password and sign out every other session of this user."""
+    if not await verify_password(user.password_hash, current):
+        raise ValidationFailed("the current password is not right", field="current_password")
+    check_password_policy(new, username=user.username, display_name=user.display_name)
+    user.password_hash = await hash_password(new)
+    await user.save(update_fields=["password_hash"])
+    await end_all_sessions(user.id, keep=session_key)
+
+
+async def set_active(admin: User, user_id: int, active: bool) -> User:
+    """Admins (de)activate accounts; deactivation signs the account out everywhere."""
+    if admin.role != Role.ADMIN:
+        raise Forbidden("only admins manage accounts")
+    user = await User.get_or_none(id=user_id) if in_id_range(user_id) else None
+    if user is None:
+        raise NotFound("no such user")
+    if user.id == admin.id and not active:
+        raise ValidationFailed("you cannot deactivate your own account", field="is_active")
+    user.is_active = active
+    await user.save(update_fields=["is_active"])
+    if not active:
+        await end_all_sessions(user.id)
+    return user

@@ -1,0 +1,149 @@
+"""The event log: every change clients see live is written here in the change's own transaction,
+then handed to the live layer once that transaction has committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from ..encoding import dumps, isoformat
+from ..models import Event, Ticket, utcnow
+
+BOARD_ROOM = "board"
+# Serializes event inserts on PostgreSQL until commit, so ids become visible in id order and a
+# client that replays from its last id can never skip an event committed later with a smaller id.
+_EVENT_LOCK_KEY = 7_245_001
+
+
+def ticket_room(ticket_id: int) -> str:
+    return f"ticket:{ticket_id}"
+
+
+def user_room(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """A committed event; `frame` is its wire form, built once for all recipients."""
+
+    id: int
+    room: str
+    kind: str
+    data: str
+    staff_only: bool
+    at: str
+    frame: str
+
+    @classmethod
+    def from_row(cls, row: Event) -> LoggedEvent:
+        at = isoformat(row.created_at) or ""
+        return cls(
+            row.id,
+            row.room,
+            row.kind,
+            row.data,
+            row.staff_only,
+            at,
+            event_frame(row.id, row.room, row.kind, row.data, at),
+        )
+
+
+def event_frame(event_id: int, room: str, kind: str, data: str, at: str) -> str:
+    """The server-to-client event frame; `data` is already JSON text so it is never re-encoded."""
+    return (
+        f'{{"type":"event","id":{event_id},"room":{dumps(room)},"kind":{dumps(kind)},'
+        f'"data":{data},"at":{dumps(at)}}}'
+    )
+
+
+@dataclass
+class _Pending:
+    rooms: tuple[str, ...]
+    kind: str
+    data: str
+    staff_only: bool
+
+
+Publisher = Callable[[list[LoggedEvent]], Awaitable[None]]
+
+
+async def _discard(_events: list[LoggedEvent]) -> None:
+    return None
+
+
+class EventLog:
+    """Runs a change and its events in one transaction; publishes only what committed."""
+
+    def __init__(self, publish: Publisher = _discard) -> None:
+        self._publish = publish
+
+    def connect(self, publish: Publisher) -> None:
+        self._publish = publish
+
+    @asynccontextmanager
+    async def change(self) -> AsyncIterator[Change]:
+        async with in_transaction() as connection:
+            change = Change(connection=connection, now=utcnow())
+            yield change
+            await change.flush()
+        if change.written:
+            await self._publish(change.written)
+
+
+@dataclass
+class Change:
+    """One domain operation in progress: its connection, its clock and the events it emits."""
+
+    connection: BaseDBAsyncClient
+    now: datetime
+    written: list[LoggedEvent] = field(default_factory=list)
+    _pending: list[_Pending] = field(default_factory=list)
+    _locked: bool = False
+
+    def emit(
+        self, rooms: Iterable[str], kind: str, data: dict[str, Any], *, staff_only: bool = False
+    ) -> None:
+        self._pending.append(_Pending(tuple(dict.fromkeys(rooms)), kind, dumps(data), staff_only))
+
+    async def flush(self) -> list[LoggedEvent]:
+        """Write the emitted events now (their ids are needed before commit); returns them."""
+        if not self._pending:
+            return []
+        if not self._locked and self.connection.capabilities.dialect == "postgres":
+            await self.connection.execute_query(
+                "SELECT pg_advisory_xact_lock($1)", [_EVENT_LOCK_KEY]
+            )
+            self._locked = True
+        flushed = []
+        for pending in self._pending:
+            for room in pending.rooms:
+                row = await Event.create(
+                    room=room,
+                    kind=pending.kind,
+                    data=pending.data,
+                    staff_only=pending.staff_only,
+                    created_at=self.now,
+                    using_db=self.connection,
+                )
+                flushed.append(LoggedEvent.from_row(row))
+        self._pending.clear()
+        self.written.extend(flushed)
+        return flushed
+
+
+def ticket_audience(ticket: Ticket, *, staff_only: bool = False) -> list[str]:
+    """Where a change to `ticket` is logged: its room, the board, and the people on it."""
+    rooms = [ticket_room(ticket.id), BOARD_ROOM]
+    if not staff_only:
+        rooms.append(user_room(ticket.reporter_id))
+    if ticket.assignee_id is not None:
+        rooms.append(user_room(ticket.assignee_id))
+    return rooms

@@ -1,0 +1,64 @@
+"""The API JSON form of each record; the same form goes into events, so clients parse one shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..encoding import isoformat
+from ..models import Message, StatusChange, Ticket, User
+
+
+def user_ref(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role.value,
+    }
+
+
+def ticket_json(ticket: Ticket) -> dict[str, Any]:
+    """Needs `reporter` and `assignee` fetched (select_related) beforehand."""
+    return {
+        "id": ticket.id,
+        "title": ticket.title,
+        "description": ticket.description,
+        "category": ticket.category.value,
+        "location": ticket.location,
+        "priority": ticket.priority.value,
+        "status": ticket.status.value,
+        "version": ticket.version,
+        "reporter": user_ref(ticket.reporter),
+        "assignee": user_ref(ticket.assignee) if ticket.assignee else None,
+        "created_at": isoformat(ticket.created_at),
+        "updated_at": isoformat(ticket.updated_at),
+        "first_response_at": isoformat(ticket.first_response_at),
+        "closed_at": isoformat(ticket.closed_at),
+        "last_message_at": isoformat(ticket.last_message_at),
+    }
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    """Needs `author` fetched beforehand."""
+    return {
+        "id": message.id,
+        "ticket_id": message.ticket_id,
+        "author": user_ref(message.author),
+        "body": message.body,
+        "internal": message.internal,
+        "created_at": isoformat(message.created_at),
+        "client_id": message.client_id,
+    }
+
+
+def status_change_json(change: StatusChange) -> dict[str, Any]:
+    """Needs `actor` fetched beforehand."""
+    return {
+        "id": change.id,
+        "ticket_id": change.ticket_id,
+        "actor": user_ref(change.actor),
+        "from": change.from_status.value,
+        "to": change.to_status.value,
+        "note": change.note,
+        "at": isoformat(change.at),
+    }

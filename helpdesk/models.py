@@ -1,0 +1,178 @@
+"""The stored data: accounts, sessions, tickets with conversation and audit, the event log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    USER = "user"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class Category(StrEnum):
+    FACILITIES = "facilities"
+    IT = "it"
+    SERVICES = "services"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=32, unique=True)
+    display_name = fields.CharField(max_length=80)
+    email = fields.CharField(max_length=254, null=True)
+    password_hash = fields.CharField(max_length=255)
+    role = fields.CharEnumField(Role, max_length=8, default=Role.USER)
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(default=utcnow)
+
+    class Meta:
+        table = "user"
+
+    @property
+    def is_staff(self) -> bool:
+        """Admins are staff who also manage accounts."""
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class AuthSession(Model):
+    """A signed-in browser; deleting the row signs it out everywhere its cookie is used."""
+
+    id = fields.CharField(primary_key=True, max_length=64)  # sha256 of the cookie's token
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="sessions", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(default=utcnow)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "auth_session"
+
+
+class Ticket(Model):
+    id = fields.IntField(primary_key=True)
+    reporter: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="reported_tickets", on_delete=fields.RESTRICT
+    )
+    assignee: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="assigned_tickets", null=True, on_delete=fields.SET_NULL
+    )
+    title = fields.CharField(max_length=200)
+    description = fields.TextField()
+    category = fields.CharEnumField(Category, max_length=16)
+    location = fields.CharField(max_length=200, null=True)
+    priority = fields.CharEnumField(Priority, max_length=8, default=Priority.NORMAL)
+    status = fields.CharEnumField(Status, max_length=8, default=Status.OPEN)
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(default=utcnow)
+    updated_at = fields.DatetimeField(default=utcnow)
+    first_response_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    last_message_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "ticket"
+        indexes = (
+            ("status", "id"),
+            ("reporter_id", "status", "id"),
+            ("assignee_id", "status", "id"),
+            ("category", "status", "id"),
+            ("closed_at",),
+            ("created_at",),
+        )
+
+
+class Message(Model):
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="messages", on_delete=fields.CASCADE
+    )
+    author: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="messages", on_delete=fields.RESTRICT
+    )
+    body = fields.TextField()
+    internal = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(default=utcnow)
+    client_id = fields.CharField(max_length=64, null=True)
+    event_id = fields.BigIntField(null=True)  # its message.created event in the ticket's room
+
+    class Meta:
+        table = "message"
+        unique_together = (("author_id", "client_id"),)
+        indexes = (("ticket_id", "id"),)
+
+
+class StatusChange(Model):
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="status_changes", on_delete=fields.CASCADE
+    )
+    actor: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="status_changes", on_delete=fields.RESTRICT
+    )
+    from_status = fields.CharEnumField(Status, max_length=8)
+    to_status = fields.CharEnumField(Status, max_length=8)
+    note = fields.TextField(null=True)
+    at = fields.DatetimeField(default=utcnow)
+
+    class Meta:
+        table = "status_change"
+        indexes = (("ticket_id", "id"),)
+
+
+class Event(Model):
+    """One row of the event log: what a room's members saw, in id order, for replay."""
+
+    id = fields.BigIntField(primary_key=True)
+    room = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=32)
+    data = fields.TextField()  # the frame's JSON `data`, kept serialized so replay never re-encodes
+    staff_only = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(default=utcnow)
+
+    class Meta:
+        table = "event"
+        indexes = (("room", "id"),)
+
+
+class ReadMarker(Model):
+    """How far a user has read a ticket's conversation: unread counts and 'seen' come from here."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="read_markers", on_delete=fields.CASCADE
+    )
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="read_markers", on_delete=fields.CASCADE
+    )
+    message_id = fields.IntField()
+    updated_at = fields.DatetimeField(default=utcnow)
+
+    class Meta:
+        table = "read_marker"
+        unique_together = (("user_id", "ticket_id"),)

@@ -1,0 +1,239 @@
+"""The reporter's dashboard, the report form and the ticket page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, redirect, render_template, request, url_for
+from quart.typing import ResponseReturnValue
+
+from ..api.schemas import MessageIn, StatusIn, StrictModel, TicketIn
+from ..domain import tickets as ticket_rules
+from ..domain.access import visible_ticket
+from ..domain.activity import recent_activity
+from ..domain.events import LoggedEvent
+from ..domain.fields import QueryId
+from ..domain.messages import list_messages, post_message
+from ..domain.reads import unread_counts
+from ..domain.serialize import message_json, status_change_json, ticket_json
+from ..domain.workflow import targets_for
+from ..encoding import loads
+from ..errors import HelpdeskError
+from ..models import Category, Priority, Role, Status, User
+from ..web.context import services
+from ..web.sessions import require_account
+from .forms import FieldErrors, error_for_form, parse_form
+
+blueprint = Blueprint("tickets", __name__)
+CATEGORY_LABELS = {
+    Category.FACILITIES: "Facilities",
+    Category.IT: "IT",
+    Category.SERVICES: "Services",
+}
+
+
+def summarize(kind: str, data: dict[str, Any]) -> str:
+    """One line saying what an event did, for the activity feed."""
+    title = data.get("title", "")
+    if kind == "ticket.created":
+        return f"New ticket: {title}"
+    if kind == "ticket.updated":
+        return f"Details edited: {title}"
+    if kind == "ticket.status_changed":
+        return f"{title} is now {data.get('to', '')}"
+    if kind == "ticket.assigned":
+        assignee = (data.get("assignee") or {}).get("display_name", "nobody")
+        return f"{title} assigned to {assignee}"
+    if kind == "message.created":
+        return f"{data['author']['display_name']}: {data.get('body', '')}"
+    return kind
+
+
+def activity_item(event: LoggedEvent) -> dict[str, Any]:
+    """A line of the activity feed: what happened to which ticket, when."""
+    data = loads(event.data)
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "summary": summarize(event.kind, data)[:160],
+        "ticket_id": data.get("ticket_id", data.get("id")),
+        "at": event.at,
+    }
+
+
+class AssignForm(StrictModel):
+    """The assign form's select: an empty choice means nobody."""
+
+    assignee_id: QueryId | None = None
+
+
+def form_context(**extra: Any) -> dict[str, Any]:
+    return {"categories": CATEGORY_LABELS, "priorities": list(Priority), **extra}
+
+
+@blueprint.get("/")
+async def dashboard() -> ResponseReturnValue:
+    user = await require_account()
+    if user.is_staff:
+        return redirect(url_for("board.board"))
+    show_closed = request.args.get("show") == "closed"
+    statuses = (Status.CLOSED,) if show_closed else (Status.OPEN, Status.ACTIVE)
+    page = await ticket_rules.list_tickets(
+        user, ticket_rules.TicketFilters(statuses=statuses, limit=100)
+    )
+    unread = await unread_counts(user, page.items)
+    activity = [activity_item(event) for event in await recent_activity(user, 10)]
+    return await render_template(
+        "dashboard.html",
+        tickets=[ticket_json(t) for t in page.items],
+        unread=unread,
+        activity=activity,
+        show_closed=show_closed,
+        labels=CATEGORY_LABELS,
+    )
+
+
+@blueprint.route("/tickets/new", methods=["GET", "POST"])
+async def new_ticket() -> ResponseReturnValue:
+    user = await require_account()
+    if request.method == "GET":
+        return await render_template("tickets/new.html", **form_context(errors={}, values={}))
+    form = await request.form
+    data, errors = parse_form(TicketIn, form)
+    if data is not None:
+        draft = ticket_rules.TicketDraft(
+            title=data.title,
+            description=data.description,
+            category=data.category,
+            location=data.location,
+            priority=data.priority,
+        )
+        ticket = await ticket_rules.create_ticket(services().event_log, user, draft)
+        return redirect(url_for("tickets.ticket_page", ticket_id=ticket.id))
+    page = await render_template("tickets/new.html", **form_context(errors=errors, values=form))
+    return page, 400
+
+
+async def render_ticket(
+    user: User,
+    ticket_id: int,
+    errors: FieldErrors | None = None,
+    status: int = 200,
+    values: Any = None,
+) -> ResponseReturnValue:
+    ticket = await visible_ticket(user, ticket_id)
+    messages, _ = await list_messages(user, ticket_id, limit=500)
+    history = await ticket_rules.status_history(user, ticket_id)
+    staff = (
+        await User.filter(role__in=[Role.STAFF, Role.ADMIN], is_active=True).order_by(
+            "display_name"
+        )
+        if user.is_staff
+        else []
+    )
+    page = await render_template(
+        "tickets/detail.html",
+        **form_context(
+            ticket=ticket_json(ticket),
+            messages=[message_json(m) for m in messages],
+            history=[status_change_json(c) for c in history],
+            staff=staff,
+            moves=[status.value for status in targets_for(user, ticket.status)],
+            can_edit=user.is_staff or ticket.status != Status.CLOSED,
+            can_reply=user.is_staff or ticket.status != Status.CLOSED,
+            errors=errors or {},
+            values=values or {},
+            labels=CATEGORY_LABELS,
+        ),
+    )
+    return page, status
+
+
+@blueprint.get("/tickets/<int:ticket_id>")
+async def ticket_page(ticket_id: int) -> ResponseReturnValue:
+    return await render_ticket(await require_account(), ticket_id)
+
+
+def form_version(form: Any) -> int | None:
+    """The version the page was rendered with, so a stale form gets the same 409 as the API."""
+    raw = form.get("version", "")
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+async def _apply(
+    user: User, ticket_id: int, model: type, action: Any, *, flags: tuple[str, ...] = ()
+) -> ResponseReturnValue:
+    """Validate a ticket-page form, run the action, and come back to the page (PRG)."""
+    form = await request.form
+    data, errors = parse_form(model, form, flags=flags)
+    if data is not None:
+        try:
+            await action(data, form)
+        except HelpdeskError as error:
+            if error.status == 404:
+                raise
+            errors = error_for_form(error)
+        else:
+            return redirect(url_for("tickets.ticket_page", ticket_id=ticket_id) + "#conversation")
+    return await render_ticket(user, ticket_id, errors, 400, values=form)
+
+
+@blueprint.post("/tickets/<int:ticket_id>/edit")
+async def edit_ticket(ticket_id: int) -> ResponseReturnValue:
+    user = await require_account()
+
+    async def action(data: TicketIn, form: Any) -> None:
+        changes: dict[str, Any] = {
+            "title": data.title,
+            "description": data.description,
+            "category": data.category,
+            "location": data.location,
+        }
+        if "priority" in form:
+            changes["priority"] = data.priority
+        await ticket_rules.update_ticket(
+            services().event_log, user, ticket_id, changes, form_version(form)
+        )
+
+    return await _apply(user, ticket_id, TicketIn, action)
+
+
+@blueprint.post("/tickets/<int:ticket_id>/messages")
+async def reply(ticket_id: int) -> ResponseReturnValue:
+    user = await require_account()
+
+    async def action(data: MessageIn, _form: Any) -> None:
+        await post_message(
+            services().event_log,
+            user,
+            ticket_id,
+            data.body,
+            internal=data.internal,
+            client_id=data.client_id,
+        )
+
+    return await _apply(user, ticket_id, MessageIn, action, flags=("internal",))
+
+
+@blueprint.post("/tickets/<int:ticket_id>/status")
+async def move_ticket(ticket_id: int) -> ResponseReturnValue:
+    user = await require_account()
+
+    async def action(data: StatusIn, form: Any) -> None:
+        await ticket_rules.change_status(
+            services().event_log, user, ticket_id, data.status, data.note, form_version(form)
+        )
+
+    return await _apply(user, ticket_id, StatusIn, action)
+
+
+@blueprint.post("/tickets/<int:ticket_id>/assign")
+async def assign(ticket_id: int) -> ResponseReturnValue:
+    user = await require_account()
+
+    async def action(data: AssignForm, form: Any) -> None:
+        await ticket_rules.assign_ticket(
+            services().event_log, user, ticket_id, data.assignee_id, form_version(form)
+        )
+
+    return await _apply(user, ticket_id, AssignForm, action)

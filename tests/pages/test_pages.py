@@ -1,0 +1,245 @@
+"""Server-rendered pages without JavaScript: sign-in, reporting, the ticket page, the board."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from helpdesk.models import Message, Ticket, User
+from tests.conftest import PASSWORD, TICKET, create_ticket, make_user
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+async def text(response) -> str:
+    return await response.get_data(as_text=True)
+
+
+async def test_pages_need_sign_in_and_come_back_after_it(app):
+    await make_user("maya")
+    client = app.test_client()
+    response = await client.get("/tickets/new")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=/tickets/new")
+    response = await client.post(
+        "/login", form={"username": "maya", "password": PASSWORD, "next": "/tickets/new"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/tickets/new"
+    assert (await client.get("/tickets/new")).status_code == 200
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example"])
+async def test_login_never_redirects_off_site(app, target):
+    await make_user("maya")
+    response = await app.test_client().post(
+        "/login", form={"username": "maya", "password": PASSWORD, "next": target}
+    )
+    assert response.headers["Location"] == "/"
+
+
+async def test_login_form_shows_a_clear_error(app):
+    response = await app.test_client().post("/login", form={"username": "maya", "password": "nope"})
+    assert response.status_code == 401
+    page = await text(response)
+    assert "Wrong username or password." in page
+    assert 'role="alert"' in page
+
+
+async def test_register_form_shows_errors_beside_fields(app):
+    response = await app.test_client().post(
+        "/register", form={"username": "m", "password": "short", "display_name": "", "email": ""}
+    )
+    assert response.status_code == 400
+    page = await text(response)
+    assert 'id="username-error"' in page
+    assert 'aria-invalid="true"' in page
+    assert not await User.exists(username="m")
+
+
+async def test_register_form_signs_in(app):
+    client = app.test_client()
+    response = await client.post(
+        "/register",
+        form={
+            "username": "maya",
+            "password": "heater-broken-214",
+            "display_name": "Maya",
+            "email": "",
+        },
+    )
+    assert response.status_code == 302
+    assert (await client.get("/")).status_code == 200
+
+
+async def test_report_form_creates_a_ticket_and_shows_it(app, cast):
+    response = await cast.reporter.client.post(
+        "/tickets/new",
+        form={
+            "title": "No wifi in Dorm B",
+            "description": "Since Monday",
+            "category": "it",
+            "location": "Dorm B, room 214",
+            "priority": "high",
+        },
+    )
+    assert response.status_code == 302
+    ticket = await Ticket.get(title="No wifi in Dorm B")
+    assert response.headers["Location"] == f"/tickets/{ticket.id}"
+    page = await text(await cast.reporter.client.get(f"/tickets/{ticket.id}"))
+    assert "No wifi in Dorm B" in page and "Dorm B, room 214" in page
+
+
+async def test_report_form_errors_keep_what_was_typed(app, cast):
+    response = await cast.reporter.client.post(
+        "/tickets/new",
+        form={
+            "title": "",
+            "description": "Since Monday, the heater",
+            "location": "Dorm B",
+        },
+    )
+    assert response.status_code == 400
+    page = await text(response)
+    assert 'id="title-error"' in page and 'id="category-error"' in page
+    assert "Since Monday, the heater" in page
+    assert await Ticket.all().count() == 0
+
+
+async def test_user_text_is_escaped_everywhere(app, cast):
+    await cast.reporter.user.__class__.filter(id=cast.reporter.id).update(display_name=XSS)
+    ticket = await create_ticket(cast.reporter.client, title=XSS, description=XSS, location=XSS)
+    await cast.reporter.client.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"body": XSS})
+    for client, path in [
+        (cast.reporter.client, f"/tickets/{ticket['id']}"),
+        (cast.reporter.client, "/"),
+        (cast.staff.client, "/board"),
+        (cast.staff.client, f"/tickets/{ticket['id']}"),
+    ]:
+        page = await text(await client.get(path))
+        assert "<script>alert" not in page and "<img src=x" not in page, path
+        assert "&lt;script&gt;alert" in page, path
+
+
+async def test_reporter_dashboard_lists_own_current_tickets_and_activity(app, cast):
+    mine = await create_ticket(cast.reporter.client, title="Heater broken")
+    await create_ticket(cast.other.client, title="Not mine at all")
+    await cast.staff.client.post(f"/api/v1/tickets/{mine['id']}/messages", json={"body": "On it"})
+    page = await text(await cast.reporter.client.get("/"))
+    assert "Heater broken" in page and "Not mine at all" not in page
+    assert re.search(r'data-unread="1"', page)
+    assert "Sam: On it" in page
+    assert "Report an issue" in page
+
+
+async def test_staff_home_is_the_board_with_three_columns(app, cast):
+    await create_ticket(cast.reporter.client, title="Heater broken")
+    response = await cast.staff.client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/board"
+    page = await text(await cast.staff.client.get("/board"))
+    for column in ('data-status="open"', 'data-status="active"', 'data-status="closed"'):
+        assert column in page
+    assert "Heater broken" in page
+    assert (await cast.reporter.client.get("/board")).status_code == 403
+
+
+async def test_board_filters(app, cast):
+    await create_ticket(cast.reporter.client, title="Heater broken", category="facilities")
+    await create_ticket(cast.reporter.client, title="Wifi down", category="it")
+    page = await text(await cast.staff.client.get("/board?category=it&q=wifi"))
+    assert "Wifi down" in page and "Heater broken" not in page
+    bad = await cast.staff.client.get("/board?category=nope")
+    assert bad.status_code == 200
+
+
+async def test_ticket_page_reply_and_staff_moves(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    page = await text(await cast.reporter.client.get(f"/tickets/{ticket['id']}"))
+    assert 'name="internal"' not in page, "reporters get no internal-note switch"
+    assert "Start work" not in page
+    response = await cast.reporter.client.post(
+        f"/tickets/{ticket['id']}/messages", form={"body": "Any news?"}
+    )
+    assert response.status_code == 302
+    staff_page = await text(await cast.staff.client.get(f"/tickets/{ticket['id']}"))
+    assert 'name="internal"' in staff_page and "Start work" in staff_page
+    response = await cast.staff.client.post(
+        f"/tickets/{ticket['id']}/messages", form={"body": "Checked the AP", "internal": "on"}
+    )
+    assert response.status_code == 302
+    note = await Message.get(body="Checked the AP")
+    assert note.internal
+    assert "Checked the AP" not in await text(
+        await cast.reporter.client.get(f"/tickets/{ticket['id']}")
+    )
+    response = await cast.staff.client.post(
+        f"/tickets/{ticket['id']}/status", form={"status": "active", "version": "1", "note": ""}
+    )
+    assert response.status_code == 302
+    assert (await Ticket.get(id=ticket["id"])).status == "active"
+
+
+async def test_stale_form_shows_the_conflict(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    await cast.staff.client.post(
+        f"/api/v1/tickets/{ticket['id']}/status", json={"status": "active"}
+    )
+    response = await cast.staff.client.post(
+        f"/tickets/{ticket['id']}/status", form={"status": "closed", "version": "1"}
+    )
+    assert response.status_code == 400
+    assert "changed since you loaded it" in await text(response)
+    assert (await Ticket.get(id=ticket["id"])).status == "active"
+
+
+async def test_reporter_edits_through_the_form(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    response = await cast.reporter.client.post(
+        f"/tickets/{ticket['id']}/edit",
+        form={
+            "title": "Wifi down in Dorm B",
+            "description": TICKET["description"],
+            "category": "it",
+            "location": "",
+            "version": "1",
+        },
+    )
+    assert response.status_code == 302
+    stored = await Ticket.get(id=ticket["id"])
+    assert stored.title == "Wifi down in Dorm B" and stored.location is None
+
+
+async def test_others_tickets_are_not_found(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    assert (await cast.other.client.get(f"/tickets/{ticket['id']}")).status_code == 404
+    response = await cast.other.client.post(
+        f"/tickets/{ticket['id']}/messages", form={"body": "hi"}
+    )
+    assert response.status_code == 404
+
+
+async def test_logout_form(app, cast):
+    response = await cast.reporter.client.post("/logout")
+    assert response.status_code == 302
+    assert (await cast.reporter.client.get("/api/v1/me")).status_code == 401
+
+
+async def test_password_page_changes_the_password(app, cast):
+    response = await cast.reporter.client.post(
+        "/account/password",
+        form={
+            "current_password": PASSWORD,
+            "new_password": "a-brand-new-passphrase",
+        },
+    )
+    assert response.status_code == 200
+    assert "Your password is changed" in await text(response)
+    weak = await cast.reporter.client.post(
+        "/account/password",
+        form={
+            "current_password": "a-brand-new-passphrase",
+            "new_password": "password",
+        },
+    )
+    assert weak.status_code == 400
