@@ -5,11 +5,22 @@ from __future__ import annotations
 from quart import Blueprint, Response
 from quart_schema import document_response, tag, validate_querystring, validate_request
 
+from ..domain.events import ticket_room
 from ..domain.messages import list_messages, post_message
+from ..domain.reads import mark_read, read_markers
 from ..domain.serialize import message_json
+from ..live import frames
 from ..web.context import json_response, services
 from ..web.sessions import require_account
-from .schemas import ErrorOut, MessageIn, MessageOut, MessagePageOut, MessagesQuery
+from .schemas import (
+    ErrorOut,
+    MessageIn,
+    MessageOut,
+    MessagePageOut,
+    MessagesQuery,
+    ReadIn,
+    ReadMarkersOut,
+)
 
 blueprint = Blueprint("api_messages", __name__)
 
@@ -46,3 +57,27 @@ async def post_ticket_message(ticket_id: int, data: MessageIn) -> Response:
         client_id=data.client_id,
     )
     return json_response(message_json(posted.message), 200 if posted.duplicate else 201)
+
+
+@blueprint.get("/tickets/<int:ticket_id>/reads")
+@tag(["messages"])
+@document_response(ReadMarkersOut, 200)
+@document_response(ErrorOut, 404)
+async def get_reads(ticket_id: int) -> Response:
+    """How far each person has read the conversation (for 'seen')."""
+    markers = await read_markers(await require_account(), ticket_id)
+    return json_response({"items": markers})
+
+
+@blueprint.post("/tickets/<int:ticket_id>/read")
+@tag(["messages"])
+@validate_request(ReadIn)
+@document_response(ErrorOut, 400)
+async def post_read(ticket_id: int, data: ReadIn) -> Response:
+    """Mark the conversation read up to `message_id`; the ticket's room sees the new marker."""
+    user = await require_account()
+    moved = await mark_read(user, ticket_id, data.message_id)
+    if moved is not None:
+        room = ticket_room(ticket_id)
+        await services().hub.broadcast(room, frames.read(room, user, moved))
+    return Response(status=204)

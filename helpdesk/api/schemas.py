@@ -209,6 +209,16 @@ class MessagePageOut(BaseModel):
     has_more: bool
 
 
+class ReadMarkerOut(BaseModel):
+    user: UserOut
+    message_id: int
+    at: str
+
+
+class ReadMarkersOut(BaseModel):
+    items: list[ReadMarkerOut]
+
+
 class StatusChangeOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 

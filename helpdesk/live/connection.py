@@ -96,13 +96,18 @@ class Connection:
         return newest
 
     def close(self, code: CloseCode, reason: str) -> None:
-        """Ask the sender to close the socket with `code` once; pending frames are dropped."""
+        """Ask the sender to close the socket with `code`, once.
+
+        What is queued is still sent first, except for a client too slow to take it or a session
+        that has ended (nothing more may reach a signed-out browser).
+        """
         if self.close_code is not None:
             return
         self.close_code = code
         self.close_reason = reason
-        while not self._outbox.empty():
-            self._outbox.get_nowait()
+        if code in (CloseCode.TOO_SLOW, CloseCode.SIGNED_OUT) or self._outbox.full():
+            while not self._outbox.empty():
+                self._outbox.get_nowait()
         self._outbox.put_nowait(None)
 
     async def next_frame(self) -> str | None:

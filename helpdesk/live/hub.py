@@ -8,7 +8,6 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
 
 from ..broker import Broker, BrokerUnavailable
 from ..domain.events import LoggedEvent, user_room
@@ -172,20 +171,3 @@ class Hub:
                 failures += 1
                 log.warning("broker unavailable (%s); retrying in %ss", error, delay)
                 await asyncio.sleep(delay)
-
-
-def members_of(connections: Iterable[Connection]) -> list[dict]:
-    """Distinct users among connections, for presence."""
-    seen: dict[int, dict] = {}
-    for connection in connections:
-        user = connection.user
-        seen.setdefault(
-            user.id,
-            {
-                "id": user.id,
-                "username": user.username,
-                "display_name": user.display_name,
-                "role": user.role.value,
-            },
-        )
-    return list(seen.values())

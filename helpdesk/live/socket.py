@@ -15,12 +15,11 @@ from ..domain.activity import events_after, last_event_id
 from ..domain.messages import post_message
 from ..domain.reads import mark_read, read_markers
 from ..domain.serialize import user_ref
-from ..encoding import dumps, isoformat
 from ..errors import Conflict, HelpdeskError, NotFound, RateLimited, ValidationFailed
-from ..models import utcnow
 from ..web.context import HelpdeskApp, services
 from ..web.security import is_cross_site
 from ..web.sessions import current_session
+from . import frames
 from .connection import CloseCode, Connection, TokenBucket
 from .protocol import (
     ClientFrame,
@@ -38,7 +37,6 @@ from .protocol import (
 log = logging.getLogger(__name__)
 blueprint = Blueprint("live", __name__)
 TYPING_INTERVAL = 1.0  # at most one typing frame per second per room from one socket
-PONG = dumps({"type": "pong"})
 
 
 def socket_error_code(error: HelpdeskError) -> str:
@@ -132,6 +130,7 @@ class LiveSession:
                 continue
             self.violations = 0
             await self._handle_raw(raw)
+            await asyncio.sleep(0)  # let the sender and other sockets run between frames
 
     async def _handle_raw(self, raw: str | bytes) -> None:
         client_id = None
@@ -151,7 +150,7 @@ class LiveSession:
 
     async def handle(self, frame: ClientFrame) -> None:
         if isinstance(frame, Ping):
-            self.connection.send(PONG)
+            self.connection.send(frames.PONG)
         elif isinstance(frame, Join):
             await self.join(frame.room, frame.since)
         elif isinstance(frame, Leave):
@@ -187,14 +186,10 @@ class LiveSession:
             self.hub.leave(connection, room)
             raise
         newest = connection.stop_buffering(room, last)
-        joined = {"type": "joined", "room": room, "last_event_id": newest}
-        if reset:
-            joined["reset"] = True  # too much was missed to replay: reload over HTTP
-        connection.send(dumps(joined))
+        connection.send(frames.joined(room, newest, reset=reset))
         ticket_id = parse_ticket_room(room)
         if ticket_id is not None:
-            markers = await read_markers(self.user, ticket_id)
-            connection.send(dumps({"type": "reads", "room": room, "markers": markers}))
+            connection.send(frames.reads(room, await read_markers(self.user, ticket_id)))
             await self._announce_presence(room, entering=True)
 
     async def leave(self, room: str) -> None:
@@ -202,7 +197,7 @@ class LiveSession:
             self.hub.leave(self.connection, room)
             if parse_ticket_room(room) is not None:
                 await self._announce_presence(room, entering=False)
-        self.connection.send(dumps({"type": "left", "room": room}))
+        self.connection.send(frames.left(room))
 
     async def say(self, frame: Say) -> None:
         ticket_id = parse_ticket_room(frame.room)
@@ -216,16 +211,7 @@ class LiveSession:
             internal=frame.internal,
             client_id=frame.client_id,
         )
-        self.connection.send(
-            dumps(
-                {
-                    "type": "ack",
-                    "client_id": frame.client_id,
-                    "event_id": posted.event_id,
-                    "message_id": posted.message.id,
-                }
-            )
-        )
+        self.connection.send(frames.ack(frame.client_id, posted.event_id, posted.message.id))
 
     async def typing(self, frame: Typing) -> None:
         if frame.room not in self.connection.rooms or parse_ticket_room(frame.room) is None:
@@ -236,14 +222,11 @@ class LiveSession:
         if now - self.typed_at.get(frame.room, 0.0) < TYPING_INTERVAL:
             return
         self.typed_at[frame.room] = now
-        typing = {
-            "type": "typing",
-            "room": frame.room,
-            "user": user_ref(self.user),
-            "internal": frame.internal,
-        }
         await self.hub.broadcast(
-            frame.room, dumps(typing), staff_only=frame.internal, skip=self.connection.id
+            frame.room,
+            frames.typing(frame.room, self.user, internal=frame.internal),
+            staff_only=frame.internal,
+            skip=self.connection.id,
         )
 
     async def read(self, frame: Read) -> None:
@@ -252,14 +235,7 @@ class LiveSession:
             raise NotFound(f"{frame.room} has no messages")
         moved = await mark_read(self.user, ticket_id, frame.message_id)
         if moved is not None:
-            read = {
-                "type": "read",
-                "room": frame.room,
-                "user": user_ref(self.user),
-                "message_id": moved,
-                "at": isoformat(utcnow()),
-            }
-            await self.hub.broadcast(frame.room, dumps(read))
+            await self.hub.broadcast(frame.room, frames.read(frame.room, self.user, moved))
 
     async def _announce_presence(self, room: str, *, entering: bool) -> None:
         presence = self.app.presence
@@ -267,6 +243,4 @@ class LiveSession:
             viewers = await presence.enter(room, self.connection.id, user_ref(self.user))
         else:
             viewers = await presence.leave(room, self.connection.id)
-        await self.hub.broadcast(
-            room, dumps({"type": "presence", "room": room, "viewers": viewers})
-        )
+        await self.hub.broadcast(room, frames.presence(room, viewers))

@@ -100,3 +100,20 @@ async def test_message_query_bounds(app, cast):
     for query in ("?after=-1", f"?after={2**64}", "?limit=0", "?limit=501", "?after=x"):
         response = await cast.reporter.client.get(f"/api/v1/tickets/{ticket['id']}/messages{query}")
         assert response.status_code == 400, query
+
+
+async def test_read_markers_over_http(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    reply = await json_of(await post(cast.staff.client, ticket["id"], body="Fixed?"))
+    note = await json_of(await post(cast.staff.client, ticket["id"], body="n", internal=True))
+    path = f"/api/v1/tickets/{ticket['id']}"
+    assert (
+        await cast.reporter.client.post(f"{path}/read", json={"message_id": reply["id"]})
+    ).status_code == 204
+    hidden = await cast.reporter.client.post(f"{path}/read", json={"message_id": note["id"]})
+    assert hidden.status_code == 400, "a reporter cannot mark an internal note read"
+    markers = await json_of(await cast.staff.client.get(f"{path}/reads"))
+    assert [(m["user"]["id"], m["message_id"]) for m in markers["items"]] == [
+        (cast.reporter.id, reply["id"])
+    ]
+    assert (await cast.other.client.get(f"{path}/reads")).status_code == 404
