@@ -6,10 +6,10 @@ from quart import Blueprint, Response
 from quart_schema import document_response, tag, validate_request
 
 from ..domain.access import require_staff
-from ..domain.accounts import create_user, set_active
+from ..domain.accounts import active_staff, create_user, set_active
 from ..domain.serialize import user_ref
 from ..errors import Forbidden
-from ..models import Role, User
+from ..models import Role
 from ..web.context import json_response, services
 from ..web.sessions import require_account
 from .schemas import ErrorOut, NewUserIn, UserActiveIn, UserOut
@@ -23,9 +23,7 @@ blueprint = Blueprint("api_accounts", __name__)
 async def get_staff() -> Response:
     """Active staff members, for the assignee picker."""
     require_staff(await require_account())
-    staff = await User.filter(role__in=[Role.STAFF, Role.ADMIN], is_active=True).order_by(
-        "display_name"
-    )
+    staff = await active_staff()
     return json_response({"items": [user_ref(user) for user in staff]})
 
 

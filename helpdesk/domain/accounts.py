@@ -152,6 +152,13 @@ async def change_password(user: User, current: str, new: str, *, session_key: st
     await end_all_sessions(user.id, keep=session_key)
 
 
+async def active_staff() -> list[User]:
+    """Everyone a ticket can be assigned to, by name."""
+    return await User.filter(role__in=[Role.STAFF, Role.ADMIN], is_active=True).order_by(
+        "display_name", "id"
+    )
+
+
 async def set_active(admin: User, user_id: int, active: bool) -> User:
     """Admins (de)activate accounts; deactivation signs the account out everywhere."""
     if admin.role != Role.ADMIN:

@@ -11,11 +11,14 @@ from ..api.schemas import TicketQuery
 from ..api.tickets import filters_from
 from ..domain import tickets as ticket_rules
 from ..domain.access import require_staff
+from ..domain.accounts import active_staff
+from ..domain.activity import last_event_id
+from ..domain.events import BOARD_ROOM
 from ..domain.serialize import ticket_json
-from ..models import Role, Status, User, utcnow
+from ..models import Status, utcnow
 from ..web.sessions import require_account
 from .forms import parse_form
-from .tickets import CATEGORY_LABELS
+from .tickets import CATEGORY_LABELS, workflow_for
 
 blueprint = Blueprint("board", __name__)
 RECENTLY_CLOSED = timedelta(days=7)
@@ -29,7 +32,8 @@ async def board() -> ResponseReturnValue:
     query, errors = parse_form(TicketQuery, request.args)
     query = query or TicketQuery()
     base = filters_from(query, user)
-    columns = {}
+    since = await last_event_id(user, BOARD_ROOM)  # before reading: the socket replays the rest
+    columns, more = {}, {}
     for status in Status:
         filters = ticket_rules.TicketFilters(
             statuses=(status,),
@@ -41,12 +45,15 @@ async def board() -> ResponseReturnValue:
         )
         page = await ticket_rules.list_tickets(user, filters)
         columns[status.value] = [ticket_json(ticket) for ticket in page.items]
-    staff = await User.filter(role__in=[Role.STAFF, Role.ADMIN], is_active=True).order_by(
-        "display_name"
-    )
+        more[status.value] = page.next_cursor is not None
+    staff = await active_staff()
     return await render_template(
         "board.html",
+        since=since,
+        workflow=workflow_for(user),
+        assignee_filter=base.assignee,
         columns=columns,
+        more=more,
         staff=staff,
         filters=query,
         errors=errors,

@@ -10,8 +10,9 @@ from quart.typing import ResponseReturnValue
 from ..api.schemas import MessageIn, StatusIn, StrictModel, TicketIn
 from ..domain import tickets as ticket_rules
 from ..domain.access import visible_ticket
-from ..domain.activity import recent_activity
-from ..domain.events import LoggedEvent
+from ..domain.accounts import active_staff
+from ..domain.activity import last_event_id, recent_activity
+from ..domain.events import LoggedEvent, ticket_room, user_room
 from ..domain.fields import QueryId
 from ..domain.messages import list_messages, post_message
 from ..domain.reads import unread_counts
@@ -19,7 +20,7 @@ from ..domain.serialize import message_json, status_change_json, ticket_json
 from ..domain.workflow import targets_for
 from ..encoding import loads
 from ..errors import HelpdeskError
-from ..models import Category, Priority, Role, Status, User
+from ..models import Category, Priority, Status, User
 from ..web.context import services
 from ..web.sessions import require_account
 from .forms import FieldErrors, error_for_form, parse_form
@@ -67,6 +68,11 @@ class AssignForm(StrictModel):
     assignee_id: QueryId | None = None
 
 
+def workflow_for(user: User) -> dict[str, list[str]]:
+    """The moves this user may make from each status, for scripts to offer only those."""
+    return {status.value: [to.value for to in targets_for(user, status)] for status in Status}
+
+
 def form_context(**extra: Any) -> dict[str, Any]:
     return {"categories": CATEGORY_LABELS, "priorities": list(Priority), **extra}
 
@@ -77,6 +83,7 @@ async def dashboard() -> ResponseReturnValue:
     if user.is_staff:
         return redirect(url_for("board.board"))
     show_closed = request.args.get("show") == "closed"
+    since = await last_event_id(user, user_room(user.id))
     statuses = (Status.CLOSED,) if show_closed else (Status.OPEN, Status.ACTIVE)
     page = await ticket_rules.list_tickets(
         user, ticket_rules.TicketFilters(statuses=statuses, limit=100)
@@ -85,6 +92,7 @@ async def dashboard() -> ResponseReturnValue:
     activity = [activity_item(event) for event in await recent_activity(user, 10)]
     return await render_template(
         "dashboard.html",
+        since=since,
         tickets=[ticket_json(t) for t in page.items],
         unread=unread,
         activity=activity,
@@ -122,15 +130,10 @@ async def render_ticket(
     values: Any = None,
 ) -> ResponseReturnValue:
     ticket = await visible_ticket(user, ticket_id)
+    since = await last_event_id(user, ticket_room(ticket_id))  # the socket replays the rest
     messages, _ = await list_messages(user, ticket_id, limit=500)
     history = await ticket_rules.status_history(user, ticket_id)
-    staff = (
-        await User.filter(role__in=[Role.STAFF, Role.ADMIN], is_active=True).order_by(
-            "display_name"
-        )
-        if user.is_staff
-        else []
-    )
+    staff = await active_staff() if user.is_staff else []
     page = await render_template(
         "tickets/detail.html",
         **form_context(
@@ -138,6 +141,8 @@ async def render_ticket(
             messages=[message_json(m) for m in messages],
             history=[status_change_json(c) for c in history],
             staff=staff,
+            since=since,
+            workflow=workflow_for(user),
             moves=[status.value for status in targets_for(user, ticket.status)],
             can_edit=user.is_staff or ticket.status != Status.CLOSED,
             can_reply=user.is_staff or ticket.status != Status.CLOSED,

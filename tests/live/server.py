@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,11 @@ def server_env(root: Path, **settings: str) -> dict[str, str]:
 
 
 def prepare_database(env: dict[str, str], accounts: dict[str, Role]) -> None:
-    """Create the schema and accounts before the server starts (outside any event loop)."""
+    """Create the schema and accounts before the server starts.
+
+    It runs on a thread of its own: the caller's thread may already have an event loop
+    (Playwright's sync API keeps one running).
+    """
     settings = load_settings(environ=env)
 
     async def work() -> None:
@@ -111,7 +116,8 @@ def prepare_database(env: dict[str, str], accounts: dict[str, Role]) -> None:
         finally:
             await db.close_database()
 
-    asyncio.run(work())
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(asyncio.run, work()).result()
 
 
 class Person:

@@ -1,0 +1,29 @@
+// Boots the live layer on every signed-in page, then the page's own module.
+
+import { startBoard } from "./board.js";
+import { startDashboard } from "./dashboard.js";
+import { watchNotifications } from "./notifications.js";
+import { startReportForm } from "./report.js";
+import { LiveSocket } from "./socket.js";
+import { startTicketPage } from "./ticket.js";
+import { startClock } from "./time.js";
+
+const body = document.body;
+const me = {
+  id: Number(body.dataset.userId),
+  role: body.dataset.role,
+  name: body.dataset.displayName,
+};
+
+if (me.id) {
+  const socket = new LiveSocket({ statusElement: document.getElementById("live-status") });
+  startClock();
+  watchNotifications(socket, me);
+  const page = body.dataset.page;
+  if (page === "ticket") startTicketPage(socket, me);
+  else if (page === "board") startBoard(socket, me);
+  else if (page === "dashboard") startDashboard(socket, me);
+  else if (page === "new-ticket") startReportForm();
+  socket.connect();
+  document.documentElement.dataset.live = "ready";
+}

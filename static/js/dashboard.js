@@ -1,0 +1,86 @@
+// The reporter's dashboard, live: my tickets change state, gain unread replies, and appear when
+// reported from another tab; recent activity grows at the top.
+
+import { $, CATEGORY_LABELS, el, priorityBadge, statusBadge } from "./dom.js";
+import { timeTag } from "./time.js";
+
+const ACTIVITY_SHOWN = 10;
+
+function summary(kind, data) {
+  if (kind === "ticket.created") return `New ticket: ${data.title}`;
+  if (kind === "ticket.updated") return `Details edited: ${data.title}`;
+  if (kind === "ticket.status_changed") return `${data.title} is now ${data.to}`;
+  if (kind === "ticket.assigned") return `${data.title} assigned to ${data.assignee ? data.assignee.display_name : "nobody"}`;
+  if (kind === "message.created") return `${data.author.display_name}: ${data.body}`;
+  return kind;
+}
+
+export function startDashboard(socket, me) {
+  const dashboard = $("#dashboard");
+  const since = Number(dashboard.dataset.since);
+  const list = $("#my-tickets");
+  const showingClosed = list.dataset.show === "closed";
+  const activity = $("#activity");
+
+  function row(ticket) {
+    return el("li", { className: "ticket-row", dataset: { ticketId: ticket.id, status: ticket.status } },
+      el("a", { href: `/tickets/${ticket.id}`, className: "ticket-link" },
+        el("span", { className: "ticket-title" }, ticket.title),
+        el("span", { className: "ticket-meta" },
+          `#${ticket.id} · ${CATEGORY_LABELS[ticket.category]}${ticket.location ? ` · ${ticket.location}` : ""} · `,
+          timeTag(ticket.updated_at))),
+      statusBadge(ticket.status), " ", priorityBadge(ticket.priority),
+      el("span", { className: "unread", dataset: { unread: "0" }, hidden: true },
+        el("span", { className: "count" }, "0"), " ",
+        el("span", { className: "visually-hidden" }, "unread messages")));
+  }
+
+  function belongsHere(ticket) {
+    return showingClosed ? ticket.status === "closed" : ticket.status !== "closed";
+  }
+
+  function upsert(ticket) {
+    const existing = list.querySelector(`[data-ticket-id="${ticket.id}"]`);
+    if (!belongsHere(ticket)) {
+      existing?.remove();
+      return;
+    }
+    const fresh = row(ticket);
+    if (existing) {
+      const unread = existing.querySelector(".unread");
+      fresh.querySelector(".unread").replaceWith(unread);
+      existing.replaceWith(fresh);
+    } else {
+      list.querySelector(".empty")?.remove();
+      list.prepend(fresh);
+    }
+  }
+
+  function countUnread(message) {
+    const badge = list.querySelector(`[data-ticket-id="${message.ticket_id}"] .unread`);
+    if (!badge) return;
+    const count = Number(badge.dataset.unread) + 1;
+    badge.dataset.unread = String(count);
+    badge.querySelector(".count").textContent = String(count);
+    badge.hidden = false;
+  }
+
+  function addActivity(frame) {
+    activity.querySelector(".empty")?.remove();
+    const ticketId = frame.data.ticket_id ?? frame.data.id;
+    activity.prepend(el("li", { dataset: { eventId: frame.id } },
+      el("a", { href: `/tickets/${ticketId}` }, summary(frame.kind, frame.data).slice(0, 160)), " ",
+      timeTag(frame.at)));
+    while (activity.children.length > ACTIVITY_SHOWN) activity.lastElementChild.remove();
+  }
+
+  socket.on("event", (frame) => {
+    if (frame.room !== `user:${me.id}` || frame.id <= since) return; // older ones are on the page
+    addActivity(frame);
+    if (frame.kind === "message.created") {
+      if (frame.data.author.id !== me.id) countUnread(frame.data);
+    } else if (frame.data.reporter && frame.data.reporter.id === me.id) {
+      upsert(frame.data);
+    }
+  });
+}

@@ -1,0 +1,358 @@
+// The ticket page, live: the conversation with typing, presence and "seen"; status, assignment
+// and edits through the API with the version the page holds; every change from others applied.
+
+import { api, sentence } from "./api.js";
+import { $, $$, CATEGORY_LABELS, announce, el, priorityBadge, statusBadge } from "./dom.js";
+import { timeTag } from "./time.js";
+import { toast } from "./toasts.js";
+
+const TYPING_EVERY_MS = 2500;
+const TYPING_SHOWN_MS = 4000;
+const MOVE_LABELS = { active: "Start work", closed: "Close ticket", open: "Back to open" };
+
+export function startTicketPage(socket, me) {
+  const page = $("#ticket");
+  const ticketId = Number(page.dataset.ticketId);
+  const room = `ticket:${ticketId}`;
+  const workflow = JSON.parse(page.dataset.workflow);
+  const list = $("#messages");
+  const replyForm = $("#reply-form");
+  const state = { version: Number(page.dataset.version), status: page.dataset.status, reporterId: Number(page.dataset.reporterId) };
+  const markers = new Map(); // user id -> {user, message_id}
+  const typists = new Map(); // user id -> timer
+  let lastRead = 0;
+  let lastTypingSent = 0;
+
+  // --- the conversation -------------------------------------------------------------------
+
+  function messageNode(message, { pending = false } = {}) {
+    const classes = ["message"];
+    if (message.author.id === me.id) classes.push("mine");
+    if (message.internal) classes.push("internal");
+    if (message.author.role !== "user") classes.push("from-staff");
+    if (pending) classes.push("pending");
+    const head = el("p", { className: "message-head" },
+      el("span", { className: "author" }, message.author.display_name),
+      message.author.role !== "user" ? el("span", { className: "badge" }, "helpdesk") : null,
+      message.internal ? el("span", { className: "badge internal-badge" }, "internal note") : null,
+      message.created_at ? timeTag(message.created_at) : el("span", { className: "message-state" }, "Sending…"));
+    return el("li", {
+      className: classes.join(" "),
+      dataset: { messageId: message.id ?? "", authorId: message.author.id, clientId: message.client_id ?? "" },
+    }, head, el("p", { className: "message-body prewrap" }, message.body));
+  }
+
+  function findMessage(message) {
+    const byId = message.id ? list.querySelector(`[data-message-id="${message.id}"]`) : null;
+    if (byId) return byId;
+    return message.client_id ? list.querySelector(`[data-client-id="${CSS.escape(message.client_id)}"]`) : null;
+  }
+
+  function addMessage(message) {
+    $("#no-messages")?.remove();
+    const existing = findMessage(message);
+    const node = messageNode(message);
+    if (existing) existing.replaceWith(node);
+    else list.append(node);
+    if (message.author.id !== me.id) {
+      clearTyping(message.author.id);
+      markRead();
+    }
+    renderSeen();
+    return node;
+  }
+
+  function lastMessageId(filter = () => true) {
+    const ids = $$("[data-message-id]", list)
+      .filter(filter)
+      .map((node) => Number(node.dataset.messageId))
+      .filter((id) => id > 0);
+    return ids.length ? Math.max(...ids) : 0;
+  }
+
+  function markRead() {
+    if (document.visibilityState !== "visible") return;
+    const newest = lastMessageId();
+    if (newest > lastRead) {
+      lastRead = newest;
+      socket.markRead(room, newest);
+    }
+  }
+
+  function renderSeen() {
+    const mineId = lastMessageId((node) => Number(node.dataset.authorId) === me.id);
+    const readers = [...markers.values()]
+      .filter((marker) => marker.user.id !== me.id && marker.message_id >= mineId && mineId > 0)
+      .map((marker) => marker.user.display_name);
+    $("#seen").textContent = readers.length ? `Seen by ${readers.join(", ")}` : "";
+  }
+
+  function clearTyping(userId) {
+    window.clearTimeout(typists.get(userId)?.timer);
+    typists.delete(userId);
+    renderTyping();
+  }
+
+  function renderTyping() {
+    const entries = [...typists.values()];
+    $("#typing").textContent = entries.length
+      ? entries.map((entry) => `${entry.name} is ${entry.internal ? "writing an internal note" : "typing"}…`).join(" ")
+      : "";
+  }
+
+  if (replyForm) {
+    const textarea = $("#body", replyForm);
+    const internalBox = $("#internal", replyForm);
+    replyForm.addEventListener("submit", (submit) => {
+      submit.preventDefault();
+      const body = textarea.value.trim();
+      clearFieldError(replyForm, "body");
+      if (!body) {
+        showFieldError(replyForm, "body", "Write a message first.");
+        return;
+      }
+      if (body.length > 5000) {
+        showFieldError(replyForm, "body", "Keep it to 5000 characters or fewer.");
+        return;
+      }
+      const internal = Boolean(internalBox && internalBox.checked);
+      const clientId = socket.say(room, body, internal);
+      const pendingNode = messageNode(
+        { id: null, client_id: clientId, author: { id: me.id, display_name: me.name, role: me.role }, body, internal },
+        { pending: true },
+      );
+      $("#no-messages")?.remove();
+      list.append(pendingNode);
+      if (!socket.isOpen) $(".message-state", pendingNode).textContent = "Waiting for the connection…";
+      textarea.value = "";
+      textarea.focus();
+    });
+    textarea.addEventListener("input", () => {
+      const now = Date.now();
+      if (textarea.value.trim() && now - lastTypingSent > TYPING_EVERY_MS) {
+        lastTypingSent = now;
+        socket.typing(room, Boolean(internalBox && internalBox.checked));
+      }
+    });
+    textarea.addEventListener("keydown", (key) => {
+      if (key.key === "Enter" && (key.ctrlKey || key.metaKey)) replyForm.requestSubmit();
+    });
+  }
+
+  socket.on("ack", (ack) => {
+    const node = list.querySelector(`[data-client-id="${CSS.escape(ack.client_id || "")}"]`);
+    if (node && !node.dataset.messageId) {
+      node.dataset.messageId = ack.message_id;
+      node.classList.remove("pending");
+      const stateNode = $(".message-state", node);
+      if (stateNode) stateNode.replaceWith(timeTag(new Date().toISOString()));
+    }
+  });
+
+  socket.on("error", (error) => {
+    if (!error.client_id) return;
+    const node = list.querySelector(`[data-client-id="${CSS.escape(error.client_id)}"]`);
+    if (!node || socket.pending.has(error.client_id)) return;
+    node.classList.add("failed");
+    const stateNode = $(".message-state", node) || node.querySelector("time");
+    const text = `Not sent: ${sentence(error.detail)}`;
+    if (stateNode) stateNode.replaceWith(el("span", { className: "message-state", role: "alert" }, text));
+  });
+
+  socket.on("open", () => {
+    for (const node of $$(".message.pending .message-state", list)) node.textContent = "Sending…";
+  });
+
+  socket.on("typing", (frame) => {
+    if (frame.room !== room || frame.user.id === me.id) return;
+    window.clearTimeout(typists.get(frame.user.id)?.timer);
+    const timer = window.setTimeout(() => clearTyping(frame.user.id), TYPING_SHOWN_MS);
+    typists.set(frame.user.id, { name: frame.user.display_name, internal: frame.internal, timer });
+    renderTyping();
+  });
+
+  socket.on("presence", (frame) => {
+    if (frame.room !== room) return;
+    const names = frame.viewers.map((viewer) => (viewer.id === me.id ? "you" : viewer.display_name));
+    $("#viewers").textContent = names.length > 1 ? `Viewing now: ${names.join(", ")}` : "";
+  });
+
+  socket.on("reads", (frame) => {
+    if (frame.room !== room) return;
+    markers.clear();
+    for (const marker of frame.markers) markers.set(marker.user.id, marker);
+    renderSeen();
+    markRead();
+  });
+
+  socket.on("read", (frame) => {
+    if (frame.room !== room) return;
+    markers.set(frame.user.id, frame);
+    renderSeen();
+  });
+
+  // --- the ticket itself ------------------------------------------------------------------
+
+  function applyTicket(ticket) {
+    if (ticket.version < state.version) return;
+    state.version = ticket.version;
+    state.status = ticket.status;
+    page.dataset.version = ticket.version;
+    page.dataset.status = ticket.status;
+    document.title = `#${ticket.id} ${ticket.title} · Campus Helpdesk`;
+    $("#ticket-title").textContent = ticket.title;
+    $("#ticket-description").textContent = ticket.description;
+    $("#ticket-status").replaceChildren(statusBadge(ticket.status));
+    $("#ticket-priority").replaceChildren(priorityBadge(ticket.priority) || "");
+    $("#ticket-category").textContent = CATEGORY_LABELS[ticket.category];
+    const location = $("#ticket-location");
+    if (location) location.textContent = ticket.location || "";
+    $("#ticket-assignee").textContent = ticket.assignee
+      ? `assigned to ${ticket.assignee.display_name}` : "not assigned yet";
+    for (const input of $$('input[name="version"]', page)) input.value = ticket.version;
+    const assignee = $("#assignee_id");
+    if (assignee) assignee.value = ticket.assignee ? String(ticket.assignee.id) : "";
+    renderMoves();
+    const closedForMe = me.role === "user" && ticket.status === "closed";
+    if (replyForm) replyForm.hidden = closedForMe;
+    const editPanel = $("#edit-details");
+    if (editPanel) editPanel.closest(".panel").hidden = closedForMe;
+  }
+
+  function renderMoves() {
+    const form = $("#status-form");
+    if (!form) return;
+    const row = $(".button-row", form);
+    const moves = workflow[state.status] || [];
+    row.replaceChildren(...moves.map((move, index) => el("button", {
+      type: "submit", name: "status", value: move, className: index === 0 ? "button primary" : "button",
+    }, state.status === "closed" && move === "active" ? "Reopen" : MOVE_LABELS[move])));
+    form.closest(".panel").hidden = moves.length === 0;
+  }
+
+  function appendHistory(data) {
+    const item = el("li", {},
+      el("span", { className: "timeline-what" }, `${data.from} → ${data.to}`),
+      ` by ${data.actor.display_name} `, timeTag(data.updated_at),
+      data.note ? el("p", { className: "timeline-note prewrap" }, data.note) : null);
+    $("#history").append(item);
+  }
+
+  socket.on("event", (frame) => {
+    if (frame.room !== room) return;
+    if (frame.kind === "message.created") addMessage(frame.data);
+    else if (["ticket.updated", "ticket.assigned", "ticket.status_changed"].includes(frame.kind)) {
+      applyTicket(frame.data);
+      if (frame.kind === "ticket.status_changed") {
+        appendHistory(frame.data);
+        announce(`This ticket is now ${frame.data.to}.`);
+      }
+    }
+  });
+
+  socket.on("joined", (frame) => {
+    if (frame.room === room && frame.reset) window.location.reload();
+  });
+
+  async function conflictOr(result, form) {
+    if (result.ok) {
+      applyTicket(result.data);
+      return true;
+    }
+    if (result.error.code === "version_conflict" && result.data.ticket) {
+      applyTicket(result.data.ticket);
+      showFormError(form, "Someone else changed this ticket meanwhile. It now shows their change; try again if still needed.");
+    } else {
+      showFormError(form, sentence(result.error.detail), result.error.field);
+    }
+    return false;
+  }
+
+  $("#status-form")?.addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    const form = submit.currentTarget;
+    const target = submit.submitter ? submit.submitter.value : null;
+    if (!target) return;
+    clearFormError(form);
+    const note = $("#note", form).value.trim();
+    const result = await api("POST", `/tickets/${ticketId}/status`, { status: target, note: note || null, version: state.version });
+    if (await conflictOr(result, form)) {
+      $("#note", form).value = "";
+      announce(`Moved to ${target}.`);
+    }
+  });
+
+  $("#assign-form")?.addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    const form = submit.currentTarget;
+    clearFormError(form);
+    const value = $("#assignee_id", form).value;
+    const result = await api("POST", `/tickets/${ticketId}/assign`, { assignee_id: value ? Number(value) : null, version: state.version });
+    if (await conflictOr(result, form)) announce("Assignment saved.");
+  });
+
+  $("#edit-form")?.addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    const form = submit.currentTarget;
+    clearFormError(form);
+    for (const name of ["title", "description", "category", "location", "priority"]) clearFieldError(form, name);
+    const fields = new FormData(form);
+    const changes = {
+      title: String(fields.get("title") || ""),
+      description: String(fields.get("description") || ""),
+      category: fields.get("category") || undefined,
+      location: String(fields.get("location") || "").trim() || null,
+      version: state.version,
+    };
+    if (fields.has("priority")) changes.priority = fields.get("priority");
+    const result = await api("PATCH", `/tickets/${ticketId}`, changes);
+    if (await conflictOr(result, form)) {
+      $("#edit-details").open = false;
+      toast("Changes saved.", { timeout: 3000 });
+    }
+  });
+
+  document.addEventListener("visibilitychange", markRead);
+  socket.join(room, Number(page.dataset.since));
+}
+
+// --- inline errors, shared with the report form ---------------------------------------------
+
+export function showFieldError(form, name, text) {
+  const input = form.querySelector(`[name="${name}"]`);
+  const field = input ? input.closest(".field") : null;
+  if (!field) {
+    showFormError(form, text);
+    return;
+  }
+  field.classList.add("has-error");
+  const message = el("p", { className: "field-error", id: `${name}-error` }, text);
+  field.append(message);
+  for (const control of field.querySelectorAll("input, textarea, select")) {
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", message.id);
+  }
+  input.focus();
+}
+
+export function clearFieldError(form, name) {
+  const input = form.querySelector(`[name="${name}"]`);
+  const field = input ? input.closest(".field") : null;
+  if (!field) return;
+  field.classList.remove("has-error");
+  field.querySelector(".field-error")?.remove();
+  for (const control of field.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
+}
+
+export function showFormError(form, text, fieldName = null) {
+  if (fieldName && form.querySelector(`[name="${fieldName}"]`)) {
+    showFieldError(form, fieldName, text);
+    return;
+  }
+  clearFormError(form);
+  form.prepend(el("div", { className: "alert error", role: "alert", dataset: { formError: "" } }, text));
+}
+
+export function clearFormError(form) {
+  form.querySelector("[data-form-error]")?.remove();
+}
