@@ -16,6 +16,8 @@ from quart_rate_limiter.store import MemoryStore, RateLimiterStoreABC
 from quart_schema import Info, QuartSchema
 
 from . import db
+from .analytics.blueprint import blueprint as analytics_blueprint
+from .analytics.service import Analytics
 from .api import register_api
 from .broker import create_broker
 from .config import Settings, load_settings
@@ -26,7 +28,7 @@ from .live import socket
 from .live.connection import CloseCode
 from .live.hub import Hub
 from .live.presence import LocalPresence
-from .pages import register_pages
+from .pages import register_page_helpers, register_pages
 from .web.context import HelpdeskApp
 from .web.errors import register_error_handlers
 from .web.requests import HelpdeskRequest
@@ -51,8 +53,20 @@ def _rate_store(settings: Settings) -> RateLimiterStoreABC:
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> HelpdeskApp:
-    """Build the app from `HELPDESK_*` variables; `overrides` (setting names) win over them."""
-    settings = load_settings(overrides=overrides)
+    """Build the helpdesk from `HELPDESK_*` variables; `overrides` (setting names) win over them."""
+    app = base_app(load_settings(overrides=overrides), home="tickets.dashboard")
+    register_api(app)
+    register_pages(app)
+    app.register_blueprint(socket.blueprint)
+    app.register_blueprint(analytics_blueprint)
+    app.before_serving(app.analytics.start)
+    app.after_serving(app.analytics.stop)
+    return app
+
+
+def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> HelpdeskApp:
+    """What every helpdesk app shares: settings, sessions, the database, the broker and hub,
+    errors, cross-site defences. `home` is the endpoint people land on after signing in."""
     app = HelpdeskApp(
         __name__,
         template_folder=str(asset_dir("templates")),
@@ -70,6 +84,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> HelpdeskApp:
         QUART_AUTH_COOKIE_HTTP_ONLY=True,
         QUART_AUTH_DURATION=int(SESSION_LIFETIME.total_seconds()),
         QUART_RATE_LIMITER_ENABLED=settings.rate_limits_enabled,
+        HOME_ENDPOINT=home,
+        LIVE_SOCKET=live_socket,
         **settings.extra,
     )
 
@@ -91,11 +107,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> HelpdeskApp:
     app.hub = Hub(app.broker)
     app.presence = LocalPresence()
     app.event_log = EventLog(app.hub.publish_events)
+    app.analytics = Analytics(app.hub, app.broker, settings.analytics_interval_seconds)
 
     register_error_handlers(app)
-    register_api(app)
-    register_pages(app)
-    app.register_blueprint(socket.blueprint)
+    register_page_helpers(app)
 
     @app.before_request
     async def refuse_cross_site_writes() -> None:

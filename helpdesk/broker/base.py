@@ -29,3 +29,7 @@ class Broker(ABC):
     @abstractmethod
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
         """Receive the channel's messages for as long as the context is open."""
+
+    @abstractmethod
+    async def claim(self, key: str, seconds: float) -> bool:
+        """Take `key` for `seconds` unless someone holds it: one process does a shared chore."""

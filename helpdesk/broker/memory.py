@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,14 @@ from .base import Broker, Subscription
 class MemoryBroker(Broker):
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
+        self._claims: dict[str, float] = {}
+
+    async def claim(self, key: str, seconds: float) -> bool:
+        now = time.monotonic()
+        if self._claims.get(key, 0.0) > now:
+            return False
+        self._claims[key] = now + seconds
+        return True
 
     async def publish(self, channel: str, message: str) -> None:
         for queue in self._queues.get(channel, ()):

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 
 from ..broker import Broker, BrokerUnavailable
 from ..domain.events import LoggedEvent, user_room
@@ -29,6 +30,7 @@ class Hub:
         self.subscribed = asyncio.Event()
         self.emptied = asyncio.Event()  # set while no socket is attached
         self.emptied.set()
+        self._on_change: list[Callable[[], None]] = []
 
     # --- membership --------------------------------------------------------------------------
 
@@ -63,6 +65,14 @@ class Hub:
     def connections(self) -> frozenset[Connection]:
         return frozenset(self._connections)
 
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever logged events arrive, from this process or another."""
+        self._on_change.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._on_change:
+            listener()
+
     # --- delivery ----------------------------------------------------------------------------
 
     def _deliver(
@@ -83,6 +93,7 @@ class Hub:
         """Deliver committed events here at once, then to the other processes."""
         for event in events:
             self._deliver(event.room, event.frame, staff_only=event.staff_only, event_id=event.id)
+        self._changed()
         await self._send({"t": "e", "e": [[e.room, e.staff_only, e.id, e.frame] for e in events]})
 
     async def broadcast(
@@ -131,6 +142,7 @@ class Hub:
         if kind == "e":
             for room, staff_only, event_id, frame in message["e"]:
                 self._deliver(room, frame, staff_only=staff_only, event_id=event_id)
+            self._changed()
         elif kind == "b":
             self._deliver(message["r"], message["f"], staff_only=message["s"], skip=message["x"])
         elif kind == "d":

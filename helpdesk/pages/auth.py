@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, redirect, render_template, request, url_for
+from quart import Blueprint, current_app, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ..api.schemas import LoginIn, RegisterIn
@@ -19,7 +19,7 @@ def safe_next(target: str | None) -> str:
     """Only same-site paths: never an open redirect to another host."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
-    return url_for("tickets.dashboard")
+    return url_for(current_app.config["HOME_ENDPOINT"])
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -67,7 +67,7 @@ async def register() -> ResponseReturnValue:
             errors = error_for_form(error)
         else:
             await sign_in(user)
-            return redirect(url_for("tickets.dashboard"))
+            return redirect(safe_next(None))
     values = {name: form.get(name, "") for name in ("username", "display_name", "email")}
     return await render_template("auth/register.html", errors=errors, values=values), 400
 

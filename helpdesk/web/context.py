@@ -9,6 +9,7 @@ from quart import Quart, Response, current_app
 from ..encoding import dumps
 
 if TYPE_CHECKING:
+    from ..analytics.service import Analytics
     from ..broker import Broker
     from ..config import Settings
     from ..domain.events import EventLog
@@ -24,6 +25,7 @@ class HelpdeskApp(Quart):
     presence: PresenceStore
     event_log: EventLog
     login_throttle: LoginThrottle
+    analytics: Analytics
 
 
 def services() -> HelpdeskApp:

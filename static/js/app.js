@@ -1,5 +1,6 @@
 // Boots the live layer on every signed-in page, then the page's own module.
 
+import { startAnalytics } from "./analytics.js";
 import { startBoard } from "./board.js";
 import { startDashboard } from "./dashboard.js";
 import { watchNotifications } from "./notifications.js";
@@ -16,14 +17,18 @@ const me = {
 };
 
 if (me.id) {
-  const socket = new LiveSocket({ statusElement: document.getElementById("live-status") });
   startClock();
-  watchNotifications(socket, me);
+  // The stand-alone analytics app serves no socket: its page refreshes on a timer instead.
+  const socket = body.dataset.socket === "on"
+    ? new LiveSocket({ statusElement: document.getElementById("live-status") })
+    : null;
+  if (socket) watchNotifications(socket, me);
   const page = body.dataset.page;
   if (page === "ticket") startTicketPage(socket, me);
   else if (page === "board") startBoard(socket, me);
   else if (page === "dashboard") startDashboard(socket, me);
   else if (page === "new-ticket") startReportForm();
-  socket.connect();
+  else if (page === "analytics") startAnalytics(socket);
+  socket?.connect();
   document.documentElement.dataset.live = "ready";
 }

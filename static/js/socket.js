@@ -81,7 +81,9 @@ export class LiveSocket extends EventTarget {
     } catch {
       return;
     }
-    if (frame.type === "event") {
+    if (frame.type === "event" && frame.id !== undefined) {
+      // Logged events carry an id: replay after a reconnect must not show one twice.
+      // (Unlogged ones such as analytics.updated have none and are never replayed.)
       if (this.seen.has(frame.id)) return;
       this.remember(frame.id);
       if (this.rooms.has(frame.room)) {

@@ -349,3 +349,31 @@ def test_text_contrast_meets_wcag_aa(open_session, live):
         assert session.page.evaluate(CONTRAST) == [], path
     reporter.page.get_by_role("button", name="Sign out").click()
     assert reporter.page.evaluate(CONTRAST) == [], "/login"
+
+
+def test_analytics_page_shows_charts_and_follows_changes(open_session, live):
+    priya = open_session("priya")
+    priya.page.goto("/analytics")
+    ready(priya.page)
+    charts = priya.page.locator("img[data-chart]")
+    expect(charts).to_have_count(6)
+    for index in range(6):
+        expect(charts.nth(index)).to_have_js_property("complete", True)
+        assert charts.nth(index).evaluate("image => image.naturalWidth") > 0
+    open_count = priya.page.locator('.stat [data-stat="by_status.open"]')
+    before = int(open_count.text_content())
+    mark_no_reload(priya.page)
+    with api_client(live, "dmitri") as dmitri:
+        for _ in range(3):
+            dmitri.post(
+                "/api/v1/tickets",
+                json={
+                    "title": "Projector broken",
+                    "description": "Room S1",
+                    "category": "it",
+                    "location": "Science Hall, S1",
+                },
+            )
+    expect(open_count).to_have_text(str(before + 3))
+    expect(priya.page.locator('[data-table="locations"]')).to_contain_text("Science Hall")
+    assert_not_reloaded(priya.page)

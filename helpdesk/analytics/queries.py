@@ -1,0 +1,214 @@
+"""The numbers that run a helpdesk, computed by SQL aggregates in the database.
+
+Counts are over the same rows the tickets API lists. Windowed figures cover the last `days`
+calendar days in UTC, today included: tickets opened in the window, tickets closed in it,
+first responses to tickets opened in it, and resolutions of tickets closed in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from ..domain.serialize import user_ref
+from ..encoding import isoformat
+from ..models import Category, Role, Status, User, utcnow
+from .sql import Database
+
+MAX_DAYS = 365
+TOP_LOCATIONS = 10
+# (label, tickets younger than this); the last bucket takes the rest.
+AGE_BUCKETS: list[tuple[str, timedelta | None]] = [
+    ("<1h", timedelta(hours=1)),
+    ("1h-1d", timedelta(days=1)),
+    ("1d-3d", timedelta(days=3)),
+    ("3d-7d", timedelta(days=7)),
+    (">7d", None),
+]
+PERCENTILES = {"median": (1, 2), "p90": (9, 10)}  # as fractions, so ranks are exact integers
+
+
+@dataclass(frozen=True)
+class Window:
+    days: int = 30
+    category: Category | None = None
+
+    def start(self, now: datetime) -> datetime:
+        first_day = now.astimezone(UTC).date() - timedelta(days=self.days - 1)
+        return datetime.combine(first_day, time(0), UTC)
+
+    def days_of(self, now: datetime) -> list[date]:
+        first = self.start(now).date()
+        return [first + timedelta(days=offset) for offset in range(self.days)]
+
+
+class Summary:
+    """One summary computation: shared connection, dialect and filter for all its queries."""
+
+    def __init__(self, window: Window, now: datetime) -> None:
+        self.window = window
+        self.now = now
+        self.db = Database()
+        self.sql = self.db.dialect
+        self.params: dict[str, Any] = {"start": window.start(now)}
+        self.only_category = ""
+        if window.category is not None:
+            self.only_category = " AND category = :category"
+            self.params["category"] = window.category.value
+
+    async def rows(self, sql: str, **extra: Any) -> list[dict[str, Any]]:
+        return await self.db.rows(sql, **self.params, **extra)
+
+    async def compute(self) -> dict[str, Any]:
+        return {
+            "window": {
+                "days": self.window.days,
+                "category": self.params.get("category"),
+                "start": isoformat(self.params["start"]),
+            },
+            "by_status": await self.by_status(),
+            "by_category": await self.by_category(),
+            "backlog_by_category": await self.by_category(backlog=True),
+            "opened_per_day": await self.per_day("created_at"),
+            "closed_per_day": await self.per_day("closed_at"),
+            "first_response_seconds": await self.percentiles(
+                self.sql.seconds("first_response_at", "created_at"),
+                "created_at >= :start AND first_response_at IS NOT NULL",
+            ),
+            "resolution_seconds": await self.percentiles(
+                self.sql.seconds("closed_at", "created_at"), "closed_at >= :start"
+            ),
+            "backlog_age": await self.backlog_age(),
+            "top_locations": await self.top_locations(),
+            "staff_load": await self.staff_load(),
+            "generated_at": isoformat(self.now),
+        }
+
+    async def by_status(self) -> dict[str, int]:
+        rows = await self.rows(
+            f"SELECT status, COUNT(*) AS n FROM ticket WHERE 1 = 1{self.only_category} "
+            "GROUP BY status"
+        )
+        counts = dict.fromkeys((status.value for status in Status), 0)
+        counts.update({row["status"]: row["n"] for row in rows})
+        return counts
+
+    async def by_category(self, *, backlog: bool = False) -> dict[str, int]:
+        open_only = " AND status IN ('open', 'active')" if backlog else ""
+        rows = await self.rows(
+            f"SELECT category, COUNT(*) AS n FROM ticket WHERE 1 = 1{self.only_category}"
+            f"{open_only} GROUP BY category"
+        )
+        counts = dict.fromkeys((category.value for category in Category), 0)
+        counts.update({row["category"]: row["n"] for row in rows})
+        return counts
+
+    async def per_day(self, column: str) -> list[dict[str, Any]]:
+        day = self.sql.day(column)
+        rows = await self.rows(
+            f"SELECT {day} AS day, COUNT(*) AS n FROM ticket "
+            f"WHERE {column} >= :start{self.only_category} GROUP BY {day}"
+        )
+        counts = {row["day"]: row["n"] for row in rows}
+        return [
+            {"date": day.isoformat(), "count": counts.get(day.isoformat(), 0)}
+            for day in self.window.days_of(self.now)
+        ]
+
+    async def percentiles(self, seconds: str, where: str) -> dict[str, float | None]:
+        """Median and p90 with linear interpolation between ranks (as percentile_cont does);
+        the database ranks the durations and returns only the few rows around each percentile.
+        """
+        wanted = " OR ".join(
+            f"rn = ((n - 1) * {num}) / {den} + 1 OR rn = ((n - 1) * {num}) / {den} + 2"
+            for num, den in PERCENTILES.values()
+        )
+        rows = await self.rows(
+            f"WITH d AS (SELECT {seconds} AS s FROM ticket WHERE {where}{self.only_category}), "
+            "r AS (SELECT s, ROW_NUMBER() OVER (ORDER BY s) AS rn, COUNT(*) OVER () AS n FROM d) "
+            f"SELECT s, rn, n FROM r WHERE {wanted}"
+        )
+        if not rows:
+            return dict.fromkeys(PERCENTILES)
+        ranked = {int(row["rn"]): float(row["s"]) for row in rows}
+        count = int(rows[0]["n"])
+        return {
+            name: round(_interpolate(ranked, count, num, den), 1)
+            for name, (num, den) in PERCENTILES.items()
+        }
+
+    async def backlog_age(self) -> list[dict[str, Any]]:
+        cases, bounds = [], {}
+        for index, (label, younger_than) in enumerate(AGE_BUCKETS):
+            if younger_than is None:
+                cases.append(f"ELSE '{label}'")
+            else:
+                bounds[f"age{index}"] = self.now - younger_than
+                cases.append(f"WHEN created_at > :age{index} THEN '{label}'")
+        rows = await self.rows(
+            f"SELECT CASE {' '.join(cases)} END AS bucket, COUNT(*) AS n FROM ticket "
+            f"WHERE status IN ('open', 'active'){self.only_category} GROUP BY 1",
+            **bounds,
+        )
+        counts = {row["bucket"]: row["n"] for row in rows}
+        return [{"bucket": label, "count": counts.get(label, 0)} for label, _ in AGE_BUCKETS]
+
+    async def top_locations(self) -> list[dict[str, Any]]:
+        """Buildings with the most waiting tickets: the location's part before its first comma."""
+        building = self.sql.building("location")
+        rows = await self.rows(
+            f"SELECT {building} AS location, "
+            "SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END) AS open, "
+            "SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active "
+            "FROM ticket WHERE status IN ('open', 'active') AND location IS NOT NULL"
+            f"{self.only_category} GROUP BY {building} "
+            f"ORDER BY COUNT(*) DESC, {building} LIMIT {TOP_LOCATIONS}"
+        )
+        return [
+            {"location": row["location"], "open": int(row["open"]), "active": int(row["active"])}
+            for row in rows
+        ]
+
+    async def staff_load(self) -> list[dict[str, Any]]:
+        """Active staff: what each holds now, and how many they closed in the window."""
+        category = " AND t.category = :category" if self.window.category else ""
+        rows = await self.rows(
+            "SELECT u.id AS id, "
+            "SUM(CASE WHEN t.status = 'active' THEN 1 ELSE 0 END) AS active, "
+            "SUM(CASE WHEN t.status = 'closed' AND t.closed_at >= :start THEN 1 ELSE 0 END) "
+            "AS closed_in_window "
+            f'FROM "user" u LEFT JOIN ticket t ON t.assignee_id = u.id{category} '
+            "WHERE u.role IN (:staff, :admin) AND u.is_active = :yes GROUP BY u.id",
+            staff=Role.STAFF.value,
+            admin=Role.ADMIN.value,
+            yes=True,
+        )
+        people = {user.id: user for user in await User.filter(id__in=[row["id"] for row in rows])}
+        load = [
+            {
+                "user": user_ref(people[row["id"]]),
+                "active": int(row["active"] or 0),
+                "closed_in_window": int(row["closed_in_window"] or 0),
+            }
+            for row in rows
+        ]
+        load.sort(
+            key=lambda item: (
+                -item["active"],
+                -item["closed_in_window"],
+                item["user"]["display_name"],
+            )
+        )
+        return load
+
+
+def _interpolate(ranked: dict[int, float], count: int, num: int, den: int) -> float:
+    lower, remainder = divmod((count - 1) * num, den)
+    low = ranked[lower + 1]
+    high = ranked.get(lower + 2, low)
+    return low + (high - low) * remainder / den
+
+
+async def summarize(window: Window, now: datetime | None = None) -> dict[str, Any]:
+    return await Summary(window, now or utcnow()).compute()

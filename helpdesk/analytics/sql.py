@@ -1,0 +1,83 @@
+"""The few SQL spellings that differ between SQLite and PostgreSQL, so the queries stay one text."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+_NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+
+
+class Dialect:
+    """SQLite: timestamps are ISO text in UTC, so they compare and slice as strings."""
+
+    name = "sqlite"
+
+    def placeholder(self, index: int) -> str:
+        return "?"
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")
+        return value
+
+    def day(self, column: str) -> str:
+        return f"substr({column}, 1, 10)"
+
+    def seconds(self, later: str, earlier: str) -> str:
+        return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+    def building(self, column: str) -> str:
+        """The part of a location before its first comma: 'Dorm B, room 214' -> 'Dorm B'."""
+        return (
+            f"trim(CASE WHEN instr({column}, ',') > 0 "
+            f"THEN substr({column}, 1, instr({column}, ',') - 1) ELSE {column} END)"
+        )
+
+
+class PostgresDialect(Dialect):
+    name = "postgres"
+
+    def placeholder(self, index: int) -> str:
+        return f"${index}"
+
+    def value(self, value: Any) -> Any:
+        return value
+
+    def day(self, column: str) -> str:
+        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+    def seconds(self, later: str, earlier: str) -> str:
+        return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS double precision)"
+
+    def building(self, column: str) -> str:
+        return f"trim(split_part({column}, ',', 1))"
+
+
+def dialect_of(connection: BaseDBAsyncClient) -> Dialect:
+    return PostgresDialect() if connection.capabilities.dialect == "postgres" else Dialect()
+
+
+class Database:
+    """Runs named-parameter SQL (`:start`) on the default connection in its own dialect."""
+
+    def __init__(self) -> None:
+        self.connection = connections.get("default")
+        self.dialect = dialect_of(self.connection)
+
+    def bind(self, sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+        values: list[Any] = []
+
+        def replace(match: re.Match[str]) -> str:
+            values.append(self.dialect.value(params[match.group(1)]))
+            return self.dialect.placeholder(len(values))
+
+        return _NAMED.sub(replace, sql), values
+
+    async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        query, values = self.bind(sql, params)
+        return await self.connection.execute_query_dict(query, values)

@@ -1,0 +1,225 @@
+"""The analytics summary: exact numbers on tickets with known timestamps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from helpdesk.analytics.queries import Window, summarize
+from helpdesk.models import Category, Role, Status, Ticket
+from tests.conftest import create_ticket, json_of, make_user
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+async def ticket(
+    reporter,
+    *,
+    age: timedelta,
+    status: Status = Status.OPEN,
+    category: Category = Category.IT,
+    location: str | None = None,
+    first_response_after: timedelta | None = None,
+    closed_after: timedelta | None = None,
+    assignee=None,
+) -> Ticket:
+    created = NOW - age
+    return await Ticket.create(
+        reporter=reporter,
+        assignee=assignee,
+        title="t",
+        description="d",
+        category=category,
+        location=location,
+        status=status,
+        created_at=created,
+        updated_at=created,
+        first_response_at=created + first_response_after if first_response_after else None,
+        closed_at=created + closed_after if closed_after else None,
+    )
+
+
+@pytest.fixture
+async def people(app):
+    return (
+        await make_user("rita"),
+        await make_user("sam", Role.STAFF),
+        await make_user("priya", Role.STAFF),
+    )
+
+
+async def test_percentiles_interpolate_between_ranks(people):
+    rita, _, _ = people
+    for minutes in (1, 2, 3, 4):
+        await ticket(rita, age=timedelta(hours=5), first_response_after=timedelta(minutes=minutes))
+    summary = await summarize(Window(days=7), NOW)
+    # sorted 60, 120, 180, 240 s: median halfway between 120 and 180; p90 at rank 3.7
+    assert summary["first_response_seconds"] == {"median": 150.0, "p90": 222.0}
+    assert summary["resolution_seconds"] == {"median": None, "p90": None}
+
+
+async def test_single_value_and_odd_counts(people):
+    rita, _, _ = people
+    await ticket(
+        rita,
+        age=timedelta(days=1),
+        status=Status.CLOSED,
+        first_response_after=timedelta(minutes=10),
+        closed_after=timedelta(hours=2),
+    )
+    one = await summarize(Window(days=7), NOW)
+    assert one["resolution_seconds"] == {"median": 7200.0, "p90": 7200.0}
+    for hours in (1, 3):
+        await ticket(
+            rita,
+            age=timedelta(days=1),
+            status=Status.CLOSED,
+            first_response_after=timedelta(minutes=5),
+            closed_after=timedelta(hours=hours),
+        )
+    three = await summarize(Window(days=7), NOW)
+    # 3600, 7200, 10800 s: median the middle one; p90 at rank 2.8
+    assert three["resolution_seconds"] == {"median": 7200.0, "p90": 10080.0}
+
+
+async def test_windows_count_whole_utc_days_and_keep_empty_ones(people):
+    rita, _, _ = people
+    await ticket(rita, age=timedelta(hours=1))  # 2026-11-20
+    await ticket(rita, age=timedelta(days=2, hours=1))  # 2026-11-18
+    await ticket(
+        rita,
+        age=timedelta(days=2, hours=2),
+        status=Status.CLOSED,
+        first_response_after=timedelta(minutes=1),
+        closed_after=timedelta(days=1),
+    )
+    await ticket(rita, age=timedelta(days=30))  # outside a 7-day window
+    summary = await summarize(Window(days=7), NOW)
+    opened = {entry["date"]: entry["count"] for entry in summary["opened_per_day"]}
+    assert list(opened) == [f"2026-11-{day}" for day in range(14, 21)]
+    assert opened == {**dict.fromkeys(opened, 0), "2026-11-18": 2, "2026-11-20": 1}
+    closed = {entry["date"]: entry["count"] for entry in summary["closed_per_day"]}
+    assert closed["2026-11-19"] == 1
+    assert sum(closed.values()) == 1
+
+
+async def test_backlog_age_buckets_count_only_waiting_tickets(people):
+    rita, _, _ = people
+    for age in (
+        timedelta(minutes=30),
+        timedelta(hours=5),
+        timedelta(days=2),
+        timedelta(days=5),
+        timedelta(days=10),
+        timedelta(days=11),
+    ):
+        await ticket(rita, age=age, status=Status.ACTIVE if age.days % 2 else Status.OPEN)
+    await ticket(
+        rita,
+        age=timedelta(minutes=5),
+        status=Status.CLOSED,
+        first_response_after=timedelta(minutes=1),
+        closed_after=timedelta(minutes=2),
+    )
+    summary = await summarize(Window(days=30), NOW)
+    assert summary["backlog_age"] == [
+        {"bucket": "<1h", "count": 1},
+        {"bucket": "1h-1d", "count": 1},
+        {"bucket": "1d-3d", "count": 1},
+        {"bucket": "3d-7d", "count": 1},
+        {"bucket": ">7d", "count": 2},
+    ]
+
+
+async def test_top_locations_group_by_building(people):
+    rita, _, _ = people
+    await ticket(rita, age=timedelta(hours=1), location="Dorm B, room 214")
+    await ticket(rita, age=timedelta(hours=1), location="Dorm B, room 120", status=Status.ACTIVE)
+    await ticket(rita, age=timedelta(hours=1), location="Library")
+    await ticket(rita, age=timedelta(hours=1), location=None)
+    await ticket(
+        rita,
+        age=timedelta(hours=1),
+        location="Cafeteria",
+        status=Status.CLOSED,
+        first_response_after=timedelta(minutes=1),
+        closed_after=timedelta(minutes=9),
+    )
+    summary = await summarize(Window(), NOW)
+    assert summary["top_locations"] == [
+        {"location": "Dorm B", "open": 1, "active": 1},
+        {"location": "Library", "open": 1, "active": 0},
+    ]
+
+
+async def test_staff_load_and_category_filter(people):
+    rita, sam, priya = people
+    await ticket(rita, age=timedelta(hours=3), status=Status.ACTIVE, assignee=sam)
+    await ticket(
+        rita,
+        age=timedelta(hours=3),
+        status=Status.ACTIVE,
+        assignee=sam,
+        category=Category.FACILITIES,
+    )
+    await ticket(
+        rita,
+        age=timedelta(days=2),
+        status=Status.CLOSED,
+        assignee=priya,
+        first_response_after=timedelta(minutes=3),
+        closed_after=timedelta(hours=1),
+    )
+    summary = await summarize(Window(), NOW)
+    assert [
+        (load["user"]["username"], load["active"], load["closed_in_window"])
+        for load in summary["staff_load"]
+    ] == [("sam", 2, 0), ("priya", 0, 1)]
+    it_only = await summarize(Window(category=Category.IT), NOW)
+    assert it_only["by_category"] == {"facilities": 0, "it": 2, "services": 0}
+    assert it_only["by_status"] == {"open": 0, "active": 1, "closed": 1}
+    assert [(load["user"]["username"], load["active"]) for load in it_only["staff_load"]] == [
+        ("sam", 1),
+        ("priya", 0),
+    ]
+
+
+async def test_counts_agree_with_the_tickets_api(app, cast):
+    for n in range(5):
+        await create_ticket(cast.reporter.client, category=("it", "facilities")[n % 2])
+    await cast.staff.client.post("/api/v1/tickets/1/status", json={"status": "active"})
+    await cast.staff.client.post("/api/v1/tickets/1/status", json={"status": "closed"})
+    await cast.staff.client.post("/api/v1/tickets/2/status", json={"status": "active"})
+    summary = await json_of(await cast.staff.client.get("/api/v1/analytics/summary"))
+    for status in ("open", "active", "closed"):
+        listed = await json_of(await cast.staff.client.get(f"/api/v1/tickets?status={status}"))
+        assert summary["by_status"][status] == len(listed["items"])
+    for category in ("it", "facilities", "services"):
+        listed = await json_of(await cast.staff.client.get(f"/api/v1/tickets?category={category}"))
+        assert summary["by_category"][category] == len(listed["items"])
+    assert sum(day["count"] for day in summary["opened_per_day"]) == 5
+    assert summary["resolution_seconds"]["median"] is not None
+
+
+@pytest.mark.parametrize("query", ["days=0", "days=366", "days=x", "category=plumbing"])
+async def test_bad_parameters_are_400(app, cast, query):
+    response = await cast.staff.client.get(f"/api/v1/analytics/summary?{query}")
+    assert response.status_code == 400
+    assert (await json_of(response))["error"]["field"] in ("days", "category")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/analytics/summary",
+        "/api/v1/analytics/report.csv",
+        "/analytics",
+        "/analytics/report",
+        "/analytics/charts/backlog.svg",
+    ],
+)
+async def test_analytics_is_for_staff_only(app, cast, path):
+    assert (await cast.reporter.client.get(path)).status_code == 403
+    assert (await cast.anonymous.client.get(path)).status_code in (401, 302)
+    assert (await cast.staff.client.get(path)).status_code == 200
