@@ -11,7 +11,7 @@ from typing import TypeVar
 import click
 
 from . import db
-from .config import ConfigError, load_settings
+from .config import ConfigError, Settings, load_settings
 from .domain.accounts import create_user
 from .errors import HelpdeskError
 from .models import Role
@@ -19,17 +19,31 @@ from .models import Role
 T = TypeVar("T")
 
 
-def _with_database(work: Callable[[], Awaitable[T]]) -> T:
-    """Open the configured database (creating tables if new), run `work`, close it."""
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _with_database(work: Callable[[], Awaitable[T]], *, check_schema: bool = True) -> T:
+    """Open the configured database (a new one gets its schema), run `work`, close it."""
+    settings = _settings()
 
     async def main() -> T:
-        await db.open_database(load_settings(), create_schema=True)
+        if check_schema:
+            await db.open_database(settings, create_schema=True)
+        else:
+            await db.connect(settings)
         try:
             return await work()
         finally:
             await db.close_database()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except db.SchemaOutOfDate as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.group()
@@ -46,22 +60,40 @@ def serve(bind: str | None, config_path: str | None) -> None:
     """Serve the app with Hypercorn; creates the schema when the database is new."""
     from .server import hypercorn_config, run
 
+    settings = _settings()
+
+    async def check() -> None:
+        await db.open_database(settings, create_schema=settings.create_schema)
+        await db.close_database()
+
     try:
-        load_settings()
-    except ConfigError as error:
+        asyncio.run(check())
+    except db.SchemaOutOfDate as error:
         raise click.ClickException(str(error)) from None
     run(hypercorn_config(bind, config_path))
 
 
 @main.command("init-db")
 def init_db() -> None:
-    """Create the database tables (safe to run again)."""
+    """Create the database, or bring its schema up to date (safe to run again)."""
+    _migrate(None)
 
-    async def nothing() -> None:
-        return None
 
-    _with_database(nothing)
-    click.echo(f"database ready: {_safe_url(load_settings().database_url)}")
+@main.command("migrate")
+@click.option(
+    "--to", "target", metavar="NAME", help="Stop after this migration (e.g. 0001_initial)."
+)
+def migrate_command(target: str | None) -> None:
+    """Apply the schema migrations an upgrade brought, keeping the data."""
+    _migrate(target)
+
+
+def _migrate(target: str | None) -> None:
+    settings = _settings()
+    applied = _with_database(lambda: db.migrate(settings, target), check_schema=False)
+    for name in applied:
+        click.echo(f"applied {name}")
+    click.echo(f"database ready: {_safe_url(settings.database_url)}")
 
 
 def _safe_url(url: str) -> str:

@@ -1,15 +1,20 @@
-"""Opening and closing the database: one Tortoise setup for SQLite and PostgreSQL."""
+"""Opening and closing the database (SQLite or PostgreSQL), and keeping its schema current
+through Tortoise's migrations in `helpdesk/migrations`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from .config import Settings
 
 MODEL_MODULES = ["helpdesk.models"]
+MIGRATIONS_MODULE = "helpdesk.migrations"
+APP_LABEL = "models"
+SQLITE_ENGINE = "helpdesk.sqlite_backend"
 SQLITE_PRAGMAS = {
     "journal_mode": "WAL",
     "foreign_keys": "ON",
@@ -18,28 +23,99 @@ SQLITE_PRAGMAS = {
 }
 
 
+class SchemaOutOfDate(RuntimeError):
+    """The database has migrations still to apply; the message says how."""
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     connection = expand_db_url(settings.database_url)
     credentials = connection["credentials"]
     if connection["engine"] == "tortoise.backends.sqlite":
+        connection["engine"] = SQLITE_ENGINE
         credentials.update(SQLITE_PRAGMAS)
     else:
         credentials.setdefault("min_size", 1)
         credentials.setdefault("max_size", settings.db_pool_size)
+        credentials.setdefault("server_settings", {"timezone": "UTC"})
     return {
         "connections": {"default": connection},
-        "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
         "use_tz": True,
         "timezone": "UTC",
     }
 
 
-async def open_database(settings: Settings, *, create_schema: bool) -> None:
-    """Connect (as the process-wide fallback context, so every task sees it) and create tables."""
+def _executor(settings: Settings) -> MigrationExecutor:
+    apps = tortoise_config(settings)["apps"]
+    return MigrationExecutor(connections.get("default"), apps)
+
+
+async def pending_migrations(settings: Settings) -> list[str]:
+    steps = await _executor(settings).plan()
+    return [step.migration.name for step in steps if not step.backward]
+
+
+async def migrate(settings: Settings, target: str | None = None) -> list[str]:
+    """Apply migrations (up to `target`, a migration name); returns the names applied."""
+    executor = _executor(settings)
+    targets = [MigrationTarget(APP_LABEL, target)] if target else None
+    steps = [step.migration.name for step in await executor.plan(targets)]
+    await executor.migrate(targets)
+    return steps
+
+
+async def _is_empty() -> bool:
+    """No tables of ours yet: a new database that `serve` may set up by itself."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'ticket'"
+    else:
+        sql = "SELECT tablename AS name FROM pg_tables WHERE tablename = 'ticket'"
+    _, rows = await connection.execute_query(sql)
+    return not rows
+
+
+async def connect(settings: Settings) -> None:
+    """Connect as the process-wide fallback context, so every task sees the connection."""
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
-    if create_schema:
-        await Tortoise.generate_schemas(safe=True)
+
+
+async def open_database(settings: Settings, *, create_schema: bool) -> None:
+    """Connect and check the schema: a new database gets every migration when `create_schema`;
+    one that is behind is refused, since migrating under running servers is an operator's call.
+    """
+    await connect(settings)
+    pending = await pending_migrations(settings)
+    if not pending:
+        return
+    empty = await _is_empty()
+    if empty and create_schema:
+        await migrate(settings)
+        return
+    await Tortoise.close_connections()
+    if empty:
+        raise SchemaOutOfDate("the database is empty; run `helpdesk init-db` to create it")
+    raise SchemaOutOfDate(
+        f"the database schema is out of date ({', '.join(pending)} not applied); "
+        "stop the servers and run `helpdesk migrate`"
+    )
 
 
 async def close_database() -> None:
     await Tortoise.close_connections()
+
+
+def __getattr__(name: str) -> Any:
+    """`TORTOISE_ORM` for Tortoise's own CLI (`tortoise -c helpdesk.db.TORTOISE_ORM ...`),
+    built from the environment only when asked for."""
+    if name == "TORTOISE_ORM":
+        from .config import load_settings
+
+        return tortoise_config(load_settings())
+    raise AttributeError(name)

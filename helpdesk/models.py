@@ -8,6 +8,9 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+# Model docstrings become SQL table comments, and Tortoise's SQLite migrations split statements
+# on semicolons: so they hold neither semicolons nor quotes.
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -61,7 +64,7 @@ class User(Model):
 
 
 class AuthSession(Model):
-    """A signed-in browser; deleting the row signs it out everywhere its cookie is used."""
+    """A signed-in browser. Deleting the row signs it out wherever its cookie is used."""
 
     id = fields.CharField(primary_key=True, max_length=64)  # sha256 of the cookie's token
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -146,7 +149,7 @@ class StatusChange(Model):
 
 
 class Event(Model):
-    """One row of the event log: what a room's members saw, in id order, for replay."""
+    """One row of the event log: what the members of a room saw, in id order, for replay."""
 
     id = fields.BigIntField(primary_key=True)
     room = fields.CharField(max_length=64)
@@ -161,7 +164,7 @@ class Event(Model):
 
 
 class ReadMarker(Model):
-    """How far a user has read a ticket's conversation: unread counts and 'seen' come from here."""
+    """How far a user has read the conversation of a ticket, for unread counts and seen marks."""
 
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(

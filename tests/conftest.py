@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from quart.typing import TestClientProtocol
 from quart_auth import QuartAuth
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from helpdesk import create_app
 from helpdesk.domain.accounts import start_session
 from helpdesk.domain.events import EventLog
 from helpdesk.models import Role, User
 from helpdesk.web.context import HelpdeskApp
+from tests.databases import PostgresDatabase, migrated_sqlite, sqlite_copy, unavailable
 
 PASSWORD = "campus-demo-2026"
 REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES") == "1"
@@ -42,14 +45,40 @@ def settings_for(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return migrated_sqlite(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresDatabase]:
+    try:
+        database = PostgresDatabase(tmp_path_factory.mktemp("postgres")).create()
+    except (OSError, asyncpg.PostgresError) as error:
+        unavailable("PostgreSQL", error)
+    yield database
+    database.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """Every test that uses the app runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return sqlite_copy(sqlite_template, tmp_path)
+    return request.getfixturevalue("postgres").empty()
+
+
 @pytest.fixture
-def app_settings(tmp_path: Path) -> dict[str, Any]:
-    return settings_for(tmp_path)
+def app_settings(tmp_path: Path, database_url: str) -> dict[str, Any]:
+    return settings_for(tmp_path, database_url=database_url)
 
 
 @pytest.fixture
 async def app(app_settings: dict[str, Any]) -> AsyncIterator[HelpdeskApp]:
     """A served app (before_serving ran: database open, hub started) on a fresh database."""
+    # Tortoise caches each model's INSERT text per connection name, not per dialect: tests
+    # switch between SQLite and PostgreSQL in one process, so start every app from a clean slate.
+    EXECUTOR_CACHE.clear()
     application = create_app(app_settings)
     async with application.test_app():
         yield application

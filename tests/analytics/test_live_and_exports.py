@@ -16,8 +16,8 @@ from tests.live.helpers import FrameReader
 
 
 @pytest.fixture
-def app_settings(tmp_path):
-    return settings_for(tmp_path, analytics_interval_seconds=0.3)
+def app_settings(tmp_path, database_url):
+    return settings_for(tmp_path, database_url=database_url, analytics_interval_seconds=0.3)
 
 
 async def test_a_burst_of_changes_costs_about_one_recomputation_per_interval(app, cast):

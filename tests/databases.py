@@ -1,0 +1,108 @@
+"""Test databases: a migrated SQLite file copied per test, and a PostgreSQL database made once
+per session and emptied before each test. PostgreSQL being unreachable skips its tests, or fails
+them when HELPDESK_REQUIRE_SERVICES=1 (as in CI)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import pytest
+
+from helpdesk import db
+from helpdesk.config import load_settings
+
+T = TypeVar("T")
+POSTGRES_SERVER = os.environ.get(
+    "HELPDESK_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
+)
+TABLES = ["read_marker", "event", "status_change", "message", "ticket", "auth_session", "user"]
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on a thread of its own (this thread may have a loop)."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, coroutine).result()
+
+
+def services_required() -> bool:
+    return os.environ.get("HELPDESK_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(what: str, error: Exception) -> None:
+    message = f"{what} is not reachable ({error.__class__.__name__}: {error})"
+    if services_required():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+async def _migrate(database_url: str, instance: Path) -> None:
+    settings = load_settings(
+        environ={},
+        overrides={
+            "database_url": database_url,
+            "instance_path": instance,
+            "secret_key": "x" * 32,
+        },
+    )
+    await db.connect(settings)
+    try:
+        await db.migrate(settings)
+    finally:
+        await db.close_database()
+
+
+def migrated_sqlite(folder: Path) -> Path:
+    path = folder / "template.sqlite3"
+    run_sync(_migrate(f"sqlite:///{path}", folder / "instance"))
+    return path
+
+
+def sqlite_copy(template: Path, folder: Path) -> str:
+    target = folder / "helpdesk.sqlite3"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+class PostgresDatabase:
+    """One database for the whole session, so every test needs only a TRUNCATE."""
+
+    def __init__(self, folder: Path) -> None:
+        self.name = f"helpdesk_test_{uuid.uuid4().hex[:10]}"
+        self.server = POSTGRES_SERVER
+        self.url = POSTGRES_SERVER.rsplit("/", 1)[0] + f"/{self.name}"
+        self.folder = folder
+
+    async def _admin(self, sql: str) -> None:
+        connection = await asyncpg.connect(self.server, timeout=3)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    def create(self) -> PostgresDatabase:
+        run_sync(self._admin(f'CREATE DATABASE "{self.name}"'))
+        run_sync(_migrate(self.url, self.folder / "instance"))
+        return self
+
+    def empty(self) -> str:
+        async def truncate() -> None:
+            connection = await asyncpg.connect(self.url, timeout=3)
+            try:
+                tables = ", ".join(f'"{table}"' for table in TABLES)
+                await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            finally:
+                await connection.close()
+
+        run_sync(truncate())
+        return self.url
+
+    def drop(self) -> None:
+        run_sync(self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
