@@ -8,11 +8,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hypercorn.middleware import ProxyFixMiddleware
 from quart import request
 from quart_auth import QuartAuth
 from quart_rate_limiter import RateLimiter
-from quart_rate_limiter.redis_store import RedisStore
-from quart_rate_limiter.store import MemoryStore, RateLimiterStoreABC
 from quart_schema import Info, QuartSchema
 
 from . import db
@@ -20,6 +19,7 @@ from .analytics.blueprint import blueprint as analytics_blueprint
 from .analytics.service import Analytics
 from .api import register_api
 from .broker import create_broker
+from .broker.redis import RedisBroker
 from .config import Settings, load_settings
 from .domain.accounts import SESSION_LIFETIME
 from .domain.events import EventLog
@@ -27,14 +27,15 @@ from .errors import Forbidden
 from .live import socket
 from .live.connection import CloseCode
 from .live.hub import Hub
-from .live.presence import LocalPresence
+from .live.presence import LocalPresence, RedisPresence
 from .pages import register_page_helpers, register_pages
 from .web.context import HelpdeskApp
 from .web.errors import register_error_handlers
+from .web.rate_store import rate_store
 from .web.requests import HelpdeskRequest
 from .web.security import SAFE_METHODS, add_security_headers, is_cross_site
 from .web.sessions import SessionUser
-from .web.throttle import LoginThrottle
+from .web.throttle import Throttle
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 256 * 1024
@@ -46,10 +47,10 @@ def asset_dir(name: str) -> Path:
     return packaged if packaged.is_dir() else PACKAGE_DIR.parent / name
 
 
-def _rate_store(settings: Settings) -> RateLimiterStoreABC:
-    if settings.broker_url.startswith(("redis://", "rediss://")):
-        return RedisStore(settings.broker_url)
-    return MemoryStore()
+async def client_address() -> str:
+    """Who a request-rate limit counts against: the peer (as fixed by a trusted proxy), never a
+    client-supplied header."""
+    return request.remote_addr or "unknown"
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> HelpdeskApp:
@@ -97,20 +98,40 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         redoc_ui_path=None,
         scalar_ui_path=None,
     )
-    rate_store = _rate_store(settings)
-    RateLimiter(app, store=rate_store)
-    app.login_throttle = LoginThrottle(
-        rate_store, settings.login_max_failures, settings.login_window_seconds
+    limits = rate_store(settings.broker_url)
+    RateLimiter(app, store=limits, key_function=client_address)
+    app.login_throttle = Throttle(
+        limits,
+        settings.login_max_failures,
+        settings.login_window_seconds,
+        "too many failed sign-ins; wait a moment and try again",
+        settings.namespace,
+    )
+    app.chat_throttle = Throttle(
+        limits,
+        settings.chat_messages,
+        settings.chat_window_seconds,
+        "you are sending messages too fast; wait a moment",
+        settings.namespace,
     )
 
-    app.broker = create_broker(settings.broker_url)
+    app.broker = create_broker(settings.broker_url, settings.namespace)
     app.hub = Hub(app.broker)
-    app.presence = LocalPresence()
+    app.presence = (
+        RedisPresence(app.broker.client, app.broker.key("presence"))
+        if isinstance(app.broker, RedisBroker)
+        else LocalPresence()
+    )
     app.event_log = EventLog(app.hub.publish_events)
     app.analytics = Analytics(app.hub, app.broker, settings.analytics_interval_seconds)
 
     register_error_handlers(app)
     register_page_helpers(app)
+    if settings.trusted_proxy_hops:
+        # Behind a reverse proxy: the client's address and scheme come from its headers.
+        app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
+            app.asgi_app, mode="legacy", trusted_hops=settings.trusted_proxy_hops
+        )
 
     @app.before_request
     async def refuse_cross_site_writes() -> None:

@@ -52,15 +52,20 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--bind", metavar="HOST:PORT", help="Address to listen on (default from hypercorn.toml)."
-)
+@click.option("--bind", metavar="HOST:PORT", help="Address to listen on (default: hypercorn.toml).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes (default: hypercorn.toml).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="A hypercorn.toml.")
-def serve(bind: str | None, config_path: str | None) -> None:
+def serve(bind: str | None, workers: int | None, config_path: str | None) -> None:
     """Serve the app with Hypercorn; creates the schema when the database is new."""
-    from .server import hypercorn_config, run
+    from .server import WorkersNeedABroker, check_workers, hypercorn_config, run
 
     settings = _settings()
+    config = hypercorn_config(bind, config_path)
+    workers = workers or config.workers
+    try:
+        check_workers(workers, settings.broker_url)
+    except WorkersNeedABroker as error:
+        raise click.ClickException(str(error)) from None
 
     async def check() -> None:
         await db.open_database(settings, create_schema=settings.create_schema)
@@ -70,7 +75,7 @@ def serve(bind: str | None, config_path: str | None) -> None:
         asyncio.run(check())
     except db.SchemaOutOfDate as error:
         raise click.ClickException(str(error)) from None
-    run(hypercorn_config(bind, config_path))
+    run(config, workers)
 
 
 @main.command("init-db")

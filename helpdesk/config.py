@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,12 +28,16 @@ class Settings:
     database_url: str
     secret_key: str
     broker_url: str = "memory://"
+    namespace: str = "helpdesk"  # prefixes Redis channels and keys: several helpdesks, one Redis
     cookie_secure: bool = False
+    trusted_proxy_hops: int = 0  # behind a reverse proxy: trust this many X-Forwarded-For hops
     allowed_origins: tuple[str, ...] = ()
     db_pool_size: int = 10
     create_schema: bool = True
     login_max_failures: int = 10
     login_window_seconds: int = 60
+    chat_messages: int = 20
+    chat_window_seconds: int = 10
     ws_queue_size: int = 256
     ws_rate_per_second: float = 10.0
     ws_burst: int = 30
@@ -64,7 +69,7 @@ def _parse_int(name: str, raw: str) -> int:
         raise ConfigError(
             f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}"
         ) from None
-    if value <= 0:
+    if value < 0 or (value == 0 and name != "trusted_proxy_hops"):
         raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be positive, not {raw!r}")
     return value
 
@@ -134,6 +139,8 @@ def load_settings(
         values["secret_key"] = _instance_secret(instance_path)
     if not values.get("broker_url", "memory://").startswith(("memory://", "redis://", "rediss://")):
         raise ConfigError(f"{ENV_PREFIX}BROKER_URL must start with memory:// or redis://")
+    if not re.fullmatch(r"[a-z0-9_-]{1,40}", values.get("namespace", "helpdesk")):
+        raise ConfigError(f"{ENV_PREFIX}NAMESPACE must be 1-40 of a-z, 0-9, '_' and '-'")
     if not values["database_url"].startswith(("sqlite:", "postgres://", "postgresql://")):
         raise ConfigError(f"{ENV_PREFIX}DATABASE_URL must be an sqlite:// or postgres:// URL")
     return Settings(**values, extra=extra)

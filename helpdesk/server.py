@@ -1,15 +1,27 @@
-"""Hypercorn with a graceful stop: every socket gets 1001 before the server exits."""
+"""Hypercorn with a graceful stop (every socket gets 1001 before a worker exits), for one process
+or a pool of worker processes sharing the listening socket."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import multiprocessing
 import signal
+import time
+from multiprocessing.synchronize import Event as ProcessEvent
 from pathlib import Path
 
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
+from hypercorn.asyncio.run import worker_serve
+from hypercorn.config import Config, Sockets
+from hypercorn.utils import wrap_app
 
 from .app import PACKAGE_DIR, close_sockets, create_app
+
+log = logging.getLogger(__name__)
+
+
+class WorkersNeedABroker(ValueError):
+    """More than one worker with the in-process broker: live events would not cross them."""
 
 
 def hypercorn_config(bind: str | None = None, config_path: str | None = None) -> Config:
@@ -30,19 +42,89 @@ def hypercorn_config(bind: str | None = None, config_path: str | None = None) ->
     return config
 
 
-async def _serve(config: Config) -> None:
+def check_workers(workers: int, broker_url: str) -> None:
+    if workers > 1 and broker_url.startswith("memory://"):
+        raise WorkersNeedABroker(
+            f"{workers} workers need a broker they all share: the memory:// broker only reaches "
+            "its own process, so people on different workers would not see each other live. "
+            "Set HELPDESK_BROKER_URL=redis://host:6379/0, or run one worker."
+        )
+
+
+async def serve(
+    config: Config, sockets: Sockets | None = None, stop: ProcessEvent | None = None
+) -> None:
+    """Serve until SIGINT/SIGTERM (or the supervisor's `stop`); close sockets with 1001 first."""
     app = create_app()
-    stop = asyncio.Event()
+    stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for name in ("SIGINT", "SIGTERM"):
-        loop.add_signal_handler(getattr(signal, name), stop.set)
+        loop.add_signal_handler(getattr(signal, name), stopping.set)
 
     async def shutdown_trigger() -> None:
-        await stop.wait()
+        while not stopping.is_set() and not (stop is not None and stop.is_set()):
+            try:
+                await asyncio.wait_for(stopping.wait(), 0.2 if stop is not None else None)
+            except TimeoutError:
+                continue
         await close_sockets(app)
 
-    await serve(app, config, shutdown_trigger=shutdown_trigger)
+    await worker_serve(
+        wrap_app(app, config.wsgi_max_body_size, None),
+        config,
+        sockets=sockets,
+        shutdown_trigger=shutdown_trigger,
+    )
 
 
-def run(config: Config) -> None:
-    asyncio.run(_serve(config))
+def _worker(config: Config, sockets: Sockets, stop: ProcessEvent) -> None:
+    asyncio.run(serve(config, sockets, stop))
+
+
+def run(config: Config, workers: int = 1) -> None:
+    if workers <= 1:
+        asyncio.run(serve(config))
+        return
+    run_workers(config, workers)
+
+
+def run_workers(config: Config, workers: int) -> None:
+    """Start `workers` processes on one listening socket; restart any that dies; stop them all
+    gracefully on SIGINT/SIGTERM."""
+    sockets = config.create_sockets()
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+
+    def start() -> multiprocessing.process.BaseProcess:
+        process = context.Process(target=_worker, args=(config, sockets, stop), daemon=False)
+        process.start()
+        return process
+
+    # The handler only raises a flag: calling stop.set() from it could deadlock with the
+    # main thread, which may hold the event's lock at the moment the signal arrives.
+    requested: list[int] = []
+
+    def request_stop(signum: int, _frame: object) -> None:
+        requested.append(signum)
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    processes = [start() for _ in range(workers)]
+    try:
+        while not requested:
+            time.sleep(0.2)
+            for index, process in enumerate(processes):
+                if not process.is_alive() and not requested:
+                    log.warning(
+                        "worker %s exited with %s; starting another", process.pid, process.exitcode
+                    )
+                    processes[index] = start()
+    finally:
+        stop.set()
+        deadline = time.monotonic() + config.graceful_timeout + 10
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+        for sock in [*sockets.secure_sockets, *sockets.insecure_sockets]:
+            sock.close()

@@ -19,7 +19,7 @@ from helpdesk.domain.accounts import start_session
 from helpdesk.domain.events import EventLog
 from helpdesk.models import Role, User
 from helpdesk.web.context import HelpdeskApp
-from tests.databases import PostgresDatabase, migrated_sqlite, sqlite_copy, unavailable
+from tests.services import PostgresDatabase, migrated_sqlite, sqlite_copy, unavailable
 
 PASSWORD = "campus-demo-2026"
 REQUIRE_SERVICES = os.environ.get("HELPDESK_REQUIRE_SERVICES") == "1"

@@ -18,7 +18,6 @@ from .queries import Window, summarize
 
 log = logging.getLogger(__name__)
 LIVE_WINDOW = Window()
-CLAIM_KEY = "helpdesk:analytics:recompute"
 
 
 def analytics_frame(summary: dict[str, Any]) -> str:
@@ -80,7 +79,7 @@ class Analytics:
         while True:
             await self._dirty.wait()
             try:
-                claimed = await self.broker.claim(CLAIM_KEY, self.interval)
+                claimed = await self.broker.claim(self.broker.key("analytics"), self.interval)
             except BrokerUnavailable:
                 claimed = True  # alone for now: better a duplicate push than none
             if claimed:

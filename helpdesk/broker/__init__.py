@@ -6,13 +6,13 @@ from .base import Broker, BrokerUnavailable, Subscription
 from .memory import MemoryBroker
 
 
-def create_broker(url: str) -> Broker:
+def create_broker(url: str, namespace: str = "helpdesk") -> Broker:
     if url.startswith("memory://"):
-        return MemoryBroker()
+        return MemoryBroker(namespace)
     if url.startswith(("redis://", "rediss://")):
         from .redis import RedisBroker
 
-        return RedisBroker(url)
+        return RedisBroker(url, namespace)
     raise ValueError(f"unsupported broker URL {url!r}; use memory:// or redis://")
 
 

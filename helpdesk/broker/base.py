@@ -16,6 +16,13 @@ class BrokerUnavailable(ConnectionError):
 class Broker(ABC):
     """Text messages on channels; every subscriber of a channel, in any process, gets them."""
 
+    def __init__(self, namespace: str = "helpdesk") -> None:
+        self.namespace = namespace
+
+    def key(self, name: str) -> str:
+        """A channel or key name of this helpdesk: several can share one Redis."""
+        return f"{self.namespace}:{name}"
+
     async def connect(self) -> None:  # noqa: B027 - optional hook
         """Open connections; called once when the app starts serving."""
 

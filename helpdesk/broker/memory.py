@@ -12,7 +12,8 @@ from .base import Broker, Subscription
 
 
 class MemoryBroker(Broker):
-    def __init__(self) -> None:
+    def __init__(self, namespace: str = "helpdesk") -> None:
+        super().__init__(namespace)
         self._queues: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
         self._claims: dict[str, float] = {}
 

@@ -16,13 +16,13 @@ from ..encoding import dumps, loads
 from .connection import CloseCode, Connection
 
 log = logging.getLogger(__name__)
-CHANNEL = "helpdesk:live"
 RETRY_SECONDS = (0.5, 1, 2, 5)
 
 
 class Hub:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
+        self.channel = broker.key("live")
         self.node = uuid.uuid4().hex
         self._rooms: dict[str, set[Connection]] = defaultdict(set)
         self._connections: set[Connection] = set()
@@ -130,7 +130,7 @@ class Hub:
     async def _send(self, message: dict) -> None:
         message["o"] = self.node
         try:
-            await self.broker.publish(CHANNEL, dumps(message))
+            await self.broker.publish(self.channel, dumps(message))
         except BrokerUnavailable as error:
             log.warning("broker unavailable, delivered locally only: %s", error)
 
@@ -167,7 +167,7 @@ class Hub:
         failures = 0
         while True:
             try:
-                async with self.broker.subscribe(CHANNEL) as messages:
+                async with self.broker.subscribe(self.channel) as messages:
                     if failures:
                         self.close_all(CloseCode.RESYNC, "live updates resumed; replay with since")
                     failures = 0

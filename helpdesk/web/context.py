@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..domain.events import EventLog
     from ..live.hub import Hub
     from ..live.presence import PresenceStore
-    from .throttle import LoginThrottle
+    from .throttle import Throttle
 
 
 class HelpdeskApp(Quart):
@@ -24,7 +24,8 @@ class HelpdeskApp(Quart):
     hub: Hub
     presence: PresenceStore
     event_log: EventLog
-    login_throttle: LoginThrottle
+    login_throttle: Throttle
+    chat_throttle: Throttle
     analytics: Analytics
 
 

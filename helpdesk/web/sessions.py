@@ -80,7 +80,7 @@ async def log_in(username: str, password: str) -> User:
     await throttle.check(keys)
     user = await authenticate(username, password)
     if user is None:
-        await throttle.record_failure(keys)
+        await throttle.spend(keys)
         raise Unauthenticated("wrong username or password")
     previous = await current_session()
     if previous is not None:

@@ -1,4 +1,5 @@
-"""Failed sign-ins per client address and per account (GCRA on quart-rate-limiter's stores)."""
+"""Rate limits that must hold across every worker: GCRA over quart-rate-limiter's stores
+(memory in one process, Redis when the broker is Redis, so all processes share the counts)."""
 
 from __future__ import annotations
 
@@ -10,41 +11,54 @@ from quart_rate_limiter.store import RateLimiterStoreABC
 from ..errors import RateLimited
 
 
-class LoginThrottle:
-    """At most `max_failures` failed attempts per `window` for each key; successes cost nothing.
+class Throttle:
+    """At most `count` uses per `window_seconds` for each key, in bursts of up to `count`."""
 
-    The store is shared by every worker (Redis) or this process (memory), so the count is too.
-    """
-
-    def __init__(self, store: RateLimiterStoreABC, max_failures: int, window_seconds: int) -> None:
+    def __init__(
+        self,
+        store: RateLimiterStoreABC,
+        count: int,
+        window_seconds: float,
+        refusal: str,
+        prefix: str = "helpdesk",
+    ) -> None:
         self.store = store
+        self.prefix = prefix
         self.window = timedelta(seconds=window_seconds)
-        self.interval = self.window / max_failures
+        self.interval = self.window / count
+        self.refusal = refusal
 
     async def check(self, keys: list[str]) -> None:
-        """Raise RateLimited while any key has used up its failures."""
+        """Raise RateLimited while any key has used up its allowance."""
         now = datetime.now(UTC)
         for key in keys:
             tat = await self._tat(key, now)
             wait = (tat - (self.window - self.interval)) - now
             if wait > timedelta(0):
-                raise RateLimited(
-                    "too many failed sign-ins; wait a moment and try again",
-                    retry_after=max(1, math.ceil(wait.total_seconds())),
-                )
+                raise RateLimited(self.refusal, retry_after=max(1, math.ceil(wait.total_seconds())))
 
-    async def record_failure(self, keys: list[str]) -> None:
+    async def spend(self, keys: list[str]) -> None:
         now = datetime.now(UTC)
         for key in keys:
             tat = await self._tat(key, now)
-            await self.store.set(key, max(tat, now) + self.interval)
+            await self.store.set(f"{self.prefix}:{key}", max(tat, now) + self.interval)
+
+    async def take(self, keys: list[str]) -> None:
+        await self.check(keys)
+        await self.spend(keys)
 
     async def _tat(self, key: str, now: datetime) -> datetime:
-        tat = await self.store.get(key, now)
+        tat = await self.store.get(f"{self.prefix}:{key}", now)
         if tat.tzinfo is None:
             tat = tat.astimezone(UTC)
         return tat
 
 
 def login_keys(client_address: str, username: str) -> list[str]:
-    return [f"helpdesk:login:addr:{client_address}", f"helpdesk:login:user:{username.lower()}"]
+    """Failed sign-ins count per client address and per account."""
+    return [f"login:addr:{client_address}", f"login:user:{username.lower()}"]
+
+
+def chat_keys(user_id: int) -> list[str]:
+    """Messages count per person, whichever socket, tab or worker they come through."""
+    return [f"chat:user:{user_id}"]

@@ -37,6 +37,7 @@ class LiveServer:
     root: Path
     env: dict[str, str]
     port: int = field(default_factory=free_port)
+    workers: int = 1
     process: subprocess.Popen | None = None
 
     @property
@@ -54,7 +55,16 @@ class LiveServer:
     def start(self, timeout: float = 30) -> LiveServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "helpdesk.cli", "serve", "--bind", f"127.0.0.1:{self.port}"],
+            [
+                sys.executable,
+                "-m",
+                "helpdesk.cli",
+                "serve",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+            ],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

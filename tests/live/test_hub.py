@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
 from helpdesk.broker import MemoryBroker
+from helpdesk.broker.redis import RedisBroker
 from helpdesk.domain.events import LoggedEvent, event_frame
 from helpdesk.live.connection import CloseCode, Connection, TokenBucket
 from helpdesk.live.hub import Hub
 from helpdesk.models import Role, User
+from tests.services import SHARED_REDIS, redis_reachable
 
 
 def person(user_id: int, role: Role = Role.USER) -> User:
@@ -100,9 +103,30 @@ async def test_staff_only_events_skip_reporters():
     assert len(await drain(staff)) == 2
 
 
-async def test_events_cross_to_another_process_once():
-    broker = MemoryBroker()  # stands in for Redis: two hubs, as in two server processes
-    here, there = Hub(broker), Hub(broker)
+@pytest.fixture(params=["memory", "redis"])
+async def two_brokers(request):
+    """Two processes' brokers: one shared MemoryBroker, or two clients of the same Redis."""
+    if request.param == "memory":
+        shared = MemoryBroker()
+        yield shared, shared
+        return
+    redis_reachable(SHARED_REDIS)
+    namespace = f"test-{uuid.uuid4().hex[:8]}"
+    brokers = (RedisBroker(SHARED_REDIS, namespace), RedisBroker(SHARED_REDIS, namespace))
+    for broker in brokers:
+        await broker.connect()
+    yield brokers
+    for broker in brokers:
+        await broker.disconnect()
+
+
+async def settle() -> None:
+    """Let a message cross the broker (Redis takes a round trip)."""
+    await asyncio.sleep(0.2)
+
+
+async def test_events_cross_to_another_process_once(two_brokers):
+    here, there = Hub(two_brokers[0]), Hub(two_brokers[1])
     await here.start()
     await there.start()
     try:
@@ -113,11 +137,11 @@ async def test_events_cross_to_another_process_once():
         here.join(local, "board")
         there.join(remote, "board")
         await here.publish_events([event(1, "board")])
-        await asyncio.sleep(0.05)
+        await settle()
         assert await drain(local) == [event(1, "board").frame]
         assert await drain(remote) == [event(1, "board").frame]
         await there.disconnect(user_id=1)
-        await asyncio.sleep(0.05)
+        await settle()
         assert local.close_code == CloseCode.SIGNED_OUT
         assert remote.close_code is None
     finally:
@@ -125,9 +149,8 @@ async def test_events_cross_to_another_process_once():
         await there.stop()
 
 
-async def test_broadcast_skips_the_sender_everywhere():
-    broker = MemoryBroker()
-    here, there = Hub(broker), Hub(broker)
+async def test_broadcast_skips_the_sender_everywhere(two_brokers):
+    here, there = Hub(two_brokers[0]), Hub(two_brokers[1])
     await here.start()
     await there.start()
     try:
@@ -138,7 +161,7 @@ async def test_broadcast_skips_the_sender_everywhere():
         here.join(typist, "ticket:1")
         there.join(listener, "ticket:1")
         await here.broadcast("ticket:1", "typing", skip=typist.id)
-        await asyncio.sleep(0.05)
+        await settle()
         assert await drain(typist) == []
         assert await drain(listener) == ["typing"]
     finally:
@@ -156,3 +179,12 @@ async def test_detach_forgets_every_room(room):
     await hub.publish_events([event(1, room)])
     assert await drain(connection) == []
     assert hub.emptied.is_set()
+
+
+async def test_claims_give_a_chore_to_one_process_at_a_time(two_brokers):
+    first, second = two_brokers
+    key = first.key(f"chore-{uuid.uuid4().hex}")
+    assert await first.claim(key, 0.3) is True
+    assert await second.claim(key, 0.3) is False
+    await asyncio.sleep(0.4)
+    assert await second.claim(key, 0.3) is True

@@ -23,7 +23,7 @@ REPORTERS = [f"student{n}" for n in range(80)]  # two fresh ones per test
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("live")
-    env = server_env(root)
+    env = server_env(root, chat_messages="1000")  # traffic here is scripted, not typed
     prepare_database(env, {**STAFF, **dict.fromkeys(REPORTERS, Role.USER)})
     live = LiveServer(root, env).start()
     yield live

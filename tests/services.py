@@ -1,6 +1,6 @@
-"""Test databases: a migrated SQLite file copied per test, and a PostgreSQL database made once
-per session and emptied before each test. PostgreSQL being unreachable skips its tests, or fails
-them when HELPDESK_REQUIRE_SERVICES=1 (as in CI)."""
+"""The services tests use for real: a migrated SQLite file copied per test, a PostgreSQL database
+made once per session and emptied before each test, and the machine's Redis. One that is not
+reachable skips its tests, or fails them when HELPDESK_REQUIRE_SERVICES=1 (as in CI)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import pytest
+import redis
 
 from helpdesk import db
 from helpdesk.config import load_settings
@@ -23,6 +24,7 @@ T = TypeVar("T")
 POSTGRES_SERVER = os.environ.get(
     "HELPDESK_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
 )
+SHARED_REDIS = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TABLES = ["read_marker", "event", "status_change", "message", "ticket", "auth_session", "user"]
 
 
@@ -106,3 +108,10 @@ class PostgresDatabase:
 
     def drop(self) -> None:
         run_sync(self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+
+def redis_reachable(url: str = SHARED_REDIS) -> None:
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except (redis.RedisError, OSError) as error:
+        unavailable("Redis", error)
