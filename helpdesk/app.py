@@ -60,8 +60,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> HelpdeskApp:
     register_pages(app)
     app.register_blueprint(socket.blueprint)
     app.register_blueprint(analytics_blueprint)
-    app.before_serving(app.analytics.start)
-    app.after_serving(app.analytics.stop)
+    app.config["PUSH_ANALYTICS"] = True
     return app
 
 
@@ -148,9 +147,12 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         await db.open_database(settings, create_schema=settings.create_schema)
         await app.broker.connect()
         await app.hub.start()
+        if app.config.get("PUSH_ANALYTICS"):
+            await app.analytics.start()
 
     @app.after_serving
     async def stop_services() -> None:
+        await app.analytics.stop()
         await close_sockets(app)
         await app.hub.stop()
         await app.presence.close()

@@ -9,7 +9,7 @@ from pydantic import ValidationError as PydanticValidationError
 from quart import Quart, Response, redirect, render_template, request, url_for
 from quart_rate_limiter import RateLimitExceeded
 from quart_schema import RequestSchemaValidationError
-from tortoise.exceptions import OperationalError
+from tortoise.exceptions import DBConnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..encoding import dumps
@@ -92,7 +92,8 @@ def register_error_handlers(app: Quart) -> None:
         return await _render(_HTTPError(status, code, error.description or error.name))
 
     @app.errorhandler(OperationalError)
-    async def handle_database_error(error: OperationalError) -> Response:
+    @app.errorhandler(DBConnectionError)
+    async def handle_database_error(error: Exception) -> Response:
         log.error("database refused the operation", exc_info=error)
         return await _render(
             ServiceUnavailable("the helpdesk cannot save changes right now; try again shortly")

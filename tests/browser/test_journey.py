@@ -283,14 +283,27 @@ def test_toasts_are_not_repeated_after_a_reconnect_or_a_new_page(open_session, l
 
 
 XSS = '<img src="/xss-probe" onerror="window.__xss = 1"><script>window.__xss = 2</script>'
+NAME_XSS = "Eve <img src=/x onerror=window.__xss=3>"  # display names hold 80 characters
 
 
 def test_markup_in_user_text_never_runs(open_session, live):
+    """Every user-written field, on every page, toast and live insertion: shown, never run."""
+    with httpx.Client(base_url=live.url) as client:
+        response = client.post(
+            "/api/v1/auth/register",
+            json={
+                "username": "eve",
+                "password": PASSWORD,
+                "display_name": NAME_XSS,
+            },
+        )
+        assert response.status_code == 201, response.text
     sam = open_session("sam")
     sam.page.goto("/board")
     ready(sam.page)
-    with api_client(live, "carla") as carla:
-        ticket = carla.post(
+    eve = open_session("eve")
+    with api_client(live, "eve") as api:
+        ticket = api.post(
             "/api/v1/tickets",
             json={
                 "title": f"Title {XSS}",
@@ -299,21 +312,25 @@ def test_markup_in_user_text_never_runs(open_session, live):
                 "location": f"Location {XSS}",
             },
         ).json()
-        carla.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"body": f"Message {XSS}"})
-    expect(card(sam.page, ticket["id"])).to_contain_text("<img")  # inserted live, as text
-    sam.page.goto(f"/tickets/{ticket['id']}")
-    ready(sam.page)
-    expect(sam.page.locator(".message")).to_contain_text("<script>")
-    assert sam.page.evaluate("window.__xss === undefined")
-    carla = open_session("carla")
-    carla.page.goto("/")
-    ready(carla.page)
-    sam.page.get_by_label("Reply to Carla").fill(f"Reply {XSS}")
+        api.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"body": f"Message {XSS}"})
+    expect(card(sam.page, ticket["id"])).to_contain_text("<img")  # a live card, as text
+    for path in ("/analytics", "/analytics/report", f"/tickets/{ticket['id']}"):
+        sam.page.goto(path)
+        ready(sam.page)
+        expect(sam.page.locator("main")).to_contain_text("<img")
+    eve.page.goto(f"/tickets/{ticket['id']}")
+    ready(eve.page)
+    expect(sam.page.locator("#viewers")).to_contain_text("<img")  # her name, live
+    eve.page.get_by_label("Message the helpdesk").fill("typing")
+    expect(sam.page.locator("#typing")).to_contain_text("<img")
+    eve.page.goto("/")
+    ready(eve.page)
+    sam.page.get_by_label("Reply to Eve").fill(f"Reply {XSS}")
     sam.page.get_by_role("button", name="Send").click()
-    expect(carla.page.locator(".toast")).to_contain_text("<img")
-    expect(carla.page.locator("#activity")).to_contain_text("<script>")
-    assert carla.page.evaluate("window.__xss === undefined")
-    assert sam.page.evaluate("window.__xss === undefined")
+    expect(eve.page.locator(".toast")).to_contain_text("<img")
+    expect(eve.page.locator("#activity")).to_contain_text("Reply <img")
+    for page in (sam.page, eve.page):
+        assert page.evaluate("window.__xss === undefined")
 
 
 CONTRAST = (Path(__file__).parent / "contrast.js").read_text()

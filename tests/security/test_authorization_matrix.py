@@ -1,0 +1,266 @@
+"""Who may call what: every route of the app's route map, for every kind of caller.
+
+The table is checked against `app.url_map`: a route added without a rule here fails the suite.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from helpdesk.models import Role, User
+from tests.conftest import TICKET, create_ticket, make_user, signed_in_client
+
+ACTORS = ("anonymous", "deactivated", "reporter", "other", "staff", "admin")
+_names = itertools.count()
+
+
+@pytest.fixture
+def database_url(tmp_path, sqlite_template):
+    """Authorization does not depend on the database: SQLite only, for speed."""
+    from tests.services import sqlite_copy
+
+    return sqlite_copy(sqlite_template, tmp_path)
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to call one route, and what each caller must get back."""
+
+    path: str
+    expect: dict[str, int]
+    body: Callable[[], Any] | None = None
+    form: Callable[[], dict[str, str]] | None = None
+    json: bool = True
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ACTORS, status)
+
+
+def signed_in(status: int, *, anonymous: int = 401) -> dict[str, int]:
+    return {**everyone(status), "anonymous": anonymous, "deactivated": anonymous}
+
+
+def staff_only(status: int, *, refused: int = 403, anonymous: int = 401) -> dict[str, int]:
+    return {**signed_in(status, anonymous=anonymous), "reporter": refused, "other": refused}
+
+
+def admin_only(status: int) -> dict[str, int]:
+    return {**staff_only(status), "staff": 403}
+
+
+def reporters_ticket(
+    owner: int, *, other: int = 404, staff: int | None = None, anonymous: int = 401
+) -> dict[str, int]:
+    """A route on the reporter's ticket: another reporter is told it does not exist."""
+    staff = owner if staff is None else staff
+    return {
+        "anonymous": anonymous,
+        "deactivated": anonymous,
+        "reporter": owner,
+        "other": other,
+        "staff": staff,
+        "admin": staff,
+    }
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_names)}"
+
+
+PAGE = 302  # a page's answer to someone signed out: the sign-in form
+ROUTES: dict[tuple[str, str], Route] = {
+    # public
+    ("GET", "/login"): Route(
+        "/login", everyone(200) | dict.fromkeys(("reporter", "other", "staff", "admin"), 302)
+    ),
+    ("POST", "/login"): Route(
+        "/login", everyone(401), form=lambda: {"username": "nobody", "password": "wrong-password"}
+    ),
+    ("GET", "/register"): Route("/register", everyone(200)),
+    ("POST", "/register"): Route(
+        "/register",
+        everyone(302),
+        form=lambda: {"username": unique("new"), "password": "heater-broken-214"},
+    ),
+    ("GET", "/docs"): Route("/docs", everyone(200)),
+    ("GET", "/docs/assets/<name>"): Route("/docs/assets/swagger-ui.css", everyone(200)),
+    ("GET", "/openapi.json"): Route("/openapi.json", everyone(200)),
+    ("GET", "/static/<path:filename>"): Route("/static/css/app.css", everyone(200)),
+    ("GET", "/api/v1/health"): Route("/api/v1/health", everyone(200)),
+    ("POST", "/api/v1/auth/login"): Route(
+        "/api/v1/auth/login",
+        everyone(401),
+        body=lambda: {"username": "nobody", "password": "wrong-password"},
+    ),
+    ("POST", "/api/v1/auth/register"): Route(
+        "/api/v1/auth/register",
+        everyone(201),
+        body=lambda: {"username": unique("api"), "password": "heater-broken-214"},
+    ),
+    # any signed-in person
+    ("GET", "/"): Route("/", signed_in(200, anonymous=PAGE) | {"staff": 302, "admin": 302}),
+    ("GET", "/tickets/new"): Route("/tickets/new", signed_in(200, anonymous=PAGE)),
+    ("POST", "/tickets/new"): Route(
+        "/tickets/new",
+        signed_in(302, anonymous=PAGE),
+        form=lambda: {"title": "Broken heater", "description": "Cold", "category": "facilities"},
+    ),
+    ("GET", "/account/password"): Route("/account/password", signed_in(200, anonymous=PAGE)),
+    ("POST", "/account/password"): Route(
+        "/account/password",
+        signed_in(400, anonymous=PAGE),
+        form=lambda: {
+            "current_password": "not-it-at-all",
+            "new_password": "a-brand-new-passphrase",
+        },
+    ),
+    ("POST", "/logout"): Route("/logout", everyone(302), form=dict),
+    ("GET", "/api/v1/me"): Route("/api/v1/me", signed_in(200)),
+    ("POST", "/api/v1/me/password"): Route(
+        "/api/v1/me/password",
+        signed_in(400),
+        body=lambda: {
+            "current_password": "not-it-at-all",
+            "new_password": "a-brand-new-passphrase",
+        },
+    ),
+    ("POST", "/api/v1/auth/logout"): Route("/api/v1/auth/logout", signed_in(204)),
+    ("GET", "/api/v1/tickets"): Route("/api/v1/tickets", signed_in(200)),
+    ("POST", "/api/v1/tickets"): Route("/api/v1/tickets", signed_in(201), body=lambda: TICKET),
+    ("GET", "/api/v1/activity"): Route("/api/v1/activity", signed_in(200)),
+    # one ticket, reported by "reporter"
+    ("GET", "/tickets/<int:ticket_id>"): Route(
+        "/tickets/{ticket}", reporters_ticket(200, anonymous=PAGE)
+    ),
+    ("POST", "/tickets/<int:ticket_id>/edit"): Route(
+        "/tickets/{ticket}/edit",
+        reporters_ticket(302, anonymous=PAGE),
+        form=lambda: {"title": "Edited", "description": "d", "category": "it"},
+    ),
+    ("POST", "/tickets/<int:ticket_id>/messages"): Route(
+        "/tickets/{ticket}/messages",
+        reporters_ticket(302, anonymous=PAGE),
+        form=lambda: {"body": "Any news?"},
+    ),
+    ("POST", "/tickets/<int:ticket_id>/status"): Route(
+        "/tickets/{ticket}/status",
+        reporters_ticket(400, staff=302, anonymous=PAGE),
+        form=lambda: {"status": "active"},
+    ),
+    ("POST", "/tickets/<int:ticket_id>/assign"): Route(
+        "/tickets/{ticket}/assign",
+        reporters_ticket(400, staff=302, anonymous=PAGE),
+        form=lambda: {"assignee_id": ""},
+    ),
+    ("GET", "/api/v1/tickets/<int:ticket_id>"): Route(
+        "/api/v1/tickets/{ticket}", reporters_ticket(200)
+    ),
+    ("PATCH", "/api/v1/tickets/<int:ticket_id>"): Route(
+        "/api/v1/tickets/{ticket}", reporters_ticket(200), body=lambda: {"title": "Edited"}
+    ),
+    ("POST", "/api/v1/tickets/<int:ticket_id>/status"): Route(
+        "/api/v1/tickets/{ticket}/status",
+        reporters_ticket(403, staff=200),
+        body=lambda: {"status": "active"},
+    ),
+    ("POST", "/api/v1/tickets/<int:ticket_id>/assign"): Route(
+        "/api/v1/tickets/{ticket}/assign",
+        reporters_ticket(403, staff=200),
+        body=lambda: {"assignee_id": None},
+    ),
+    ("GET", "/api/v1/tickets/<int:ticket_id>/history"): Route(
+        "/api/v1/tickets/{ticket}/history", reporters_ticket(200)
+    ),
+    ("GET", "/api/v1/tickets/<int:ticket_id>/messages"): Route(
+        "/api/v1/tickets/{ticket}/messages", reporters_ticket(200)
+    ),
+    ("POST", "/api/v1/tickets/<int:ticket_id>/messages"): Route(
+        "/api/v1/tickets/{ticket}/messages",
+        reporters_ticket(201),
+        body=lambda: {"body": "Any news?"},
+    ),
+    ("GET", "/api/v1/tickets/<int:ticket_id>/reads"): Route(
+        "/api/v1/tickets/{ticket}/reads", reporters_ticket(200)
+    ),
+    ("POST", "/api/v1/tickets/<int:ticket_id>/read"): Route(
+        "/api/v1/tickets/{ticket}/read", reporters_ticket(400), body=lambda: {"message_id": 987654}
+    ),
+    # staff
+    ("GET", "/board"): Route("/board", staff_only(200, anonymous=PAGE)),
+    ("GET", "/analytics"): Route("/analytics", staff_only(200, anonymous=PAGE)),
+    ("GET", "/analytics/report"): Route("/analytics/report", staff_only(200, anonymous=PAGE)),
+    ("GET", "/analytics/charts/<name>.svg"): Route(
+        "/analytics/charts/backlog.svg", staff_only(200, anonymous=PAGE)
+    ),
+    ("GET", "/api/v1/analytics/summary"): Route("/api/v1/analytics/summary", staff_only(200)),
+    ("GET", "/api/v1/analytics/report.csv"): Route("/api/v1/analytics/report.csv", staff_only(200)),
+    ("GET", "/api/v1/staff"): Route("/api/v1/staff", staff_only(200)),
+    # admins
+    ("POST", "/api/v1/users"): Route(
+        "/api/v1/users",
+        admin_only(201),
+        body=lambda: {
+            "username": unique("made"),
+            "password": "helpdesk-demo-2026",
+            "role": "staff",
+        },
+    ),
+    ("PATCH", "/api/v1/users/<int:user_id>"): Route(
+        "/api/v1/users/{other_user}", admin_only(200), body=lambda: {"is_active": True}
+    ),
+}
+SOCKET_ROUTES = {"/ws"}  # covered, room by room and op by op, in test_socket_matrix.py
+
+
+def test_every_route_has_a_rule(app):
+    served = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if not rule.websocket
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    sockets = {rule.rule for rule in app.url_map.iter_rules() if rule.websocket}
+    assert served - set(ROUTES) == set(), "routes without an authorization rule"
+    assert set(ROUTES) - served == set(), "rules for routes that no longer exist"
+    assert sockets == SOCKET_ROUTES
+
+
+async def callers(app) -> dict[str, Any]:
+    """A fresh cast per route: each caller's client, the reporter's ticket, another user."""
+    users = {
+        "reporter": await make_user(unique("rep")),
+        "other": await make_user(unique("oth")),
+        "staff": await make_user(unique("stf"), Role.STAFF),
+        "admin": await make_user(unique("adm"), Role.ADMIN),
+        "deactivated": await make_user(unique("gone")),
+    }
+    clients = {name: await signed_in_client(app, user) for name, user in users.items()}
+    clients["anonymous"] = await signed_in_client(app, None)
+    # Deactivated after signing in, without the sessions being revoked: the cookie must still fail.
+    await User.filter(id=users["deactivated"].id).update(is_active=False)
+    ticket = await create_ticket(clients["reporter"])
+    return {"clients": clients, "ticket": ticket["id"], "other_user": users["other"].id}
+
+
+@pytest.mark.parametrize(("method", "rule"), sorted(ROUTES), ids=lambda v: str(v))
+async def test_route_answers_each_caller_as_the_rule_says(app, method, rule):
+    route = ROUTES[(method, rule)]
+    answers = {}
+    for actor in ACTORS:
+        cast = await callers(app)
+        path = route.path.format(ticket=cast["ticket"], other_user=cast["other_user"])
+        client = cast["clients"][actor]
+        options: dict[str, Any] = {}
+        if route.body is not None:
+            options["json"] = route.body()
+        if route.form is not None:
+            options["form"] = route.form()
+        response = await client.open(path, method=method, **options)
+        answers[actor] = response.status_code
+    assert answers == route.expect
