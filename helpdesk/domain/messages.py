@@ -88,7 +88,10 @@ async def _touch_ticket(ticket: Ticket, author: User, internal: bool, change: Ch
     rows = Ticket.filter(id=ticket.id).using_db(change.connection)
     await rows.update(last_message_at=change.now)
     if author.is_staff:
-        await rows.filter(first_response_at__isnull=True).update(first_response_at=change.now)
+        waited = round((change.now - ticket.created_at).total_seconds())
+        await rows.filter(first_response_at__isnull=True).update(
+            first_response_at=change.now, first_response_seconds=waited
+        )
 
 
 async def list_messages(

@@ -157,12 +157,21 @@ async def change_status(
         ticket.updated_at = change.now
         if target == Status.CLOSED:
             ticket.closed_at = change.now
+            ticket.resolution_seconds = round((change.now - ticket.created_at).total_seconds())
         elif source == Status.CLOSED:
             ticket.closed_at = None
+            ticket.resolution_seconds = None
         if source == Status.OPEN and ticket.assignee_id is None and user.is_staff:
             ticket.assignee = user
         await ticket.save(
-            update_fields=["status", "version", "updated_at", "closed_at", "assignee_id"],
+            update_fields=[
+                "status",
+                "version",
+                "updated_at",
+                "closed_at",
+                "resolution_seconds",
+                "assignee_id",
+            ],
             using_db=change.connection,
         )
         await StatusChange.create(

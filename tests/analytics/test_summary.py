@@ -37,7 +37,14 @@ async def ticket(
         updated_at=created,
         first_response_at=created + first_response_after if first_response_after else None,
         closed_at=created + closed_after if closed_after else None,
+        first_response_seconds=_seconds(first_response_after),
+        resolution_seconds=_seconds(closed_after),
     )
+
+
+def _seconds(delay: timedelta | None) -> int | None:
+    """What the domain records beside each timestamp (see helpdesk/domain)."""
+    return round(delay.total_seconds()) if delay else None
 
 
 @pytest.fixture

@@ -53,6 +53,8 @@ async def test_first_response_is_the_first_public_staff_reply(app, cast):
     stored = await Ticket.get(id=ticket["id"])
     assert stored.first_response_at is not None
     assert stored.first_response_at.isoformat().startswith(reply["created_at"][:19])
+    waited = (stored.first_response_at - stored.created_at).total_seconds()
+    assert stored.first_response_seconds == round(waited)
     assert stored.version == 1, "messages do not bump the version"
 
 

@@ -277,3 +277,16 @@ async def test_missing_and_huge_ids_are_404_not_500(app, cast, ticket_id):
     ]:
         response = await cast.staff.client.open(path, method=method, json=body)
         assert response.status_code == 404, (method, path)
+
+
+async def test_resolution_time_is_kept_on_close_and_cleared_on_reopen(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    await move(cast.staff.client, ticket["id"], "active")
+    await move(cast.staff.client, ticket["id"], "closed")
+    closed = await Ticket.get(id=ticket["id"])
+    assert closed.resolution_seconds == round(
+        (closed.closed_at - closed.created_at).total_seconds()
+    )
+    await move(cast.reporter.client, ticket["id"], "active")
+    reopened = await Ticket.get(id=ticket["id"])
+    assert (reopened.closed_at, reopened.resolution_seconds) == (None, None)
