@@ -3,14 +3,17 @@ through Tortoise's migrations in `helpdesk/migrations`."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import OperationalError
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from .config import Settings
 
+log = logging.getLogger(__name__)
 MODEL_MODULES = ["helpdesk.models"]
 MIGRATIONS_MODULE = "helpdesk.migrations"
 APP_LABEL = "models"
@@ -92,14 +95,18 @@ async def open_database(settings: Settings, *, create_schema: bool) -> None:
     one that is behind is refused, since migrating under running servers is an operator's call.
     """
     await connect(settings)
-    pending = await pending_migrations(settings)
-    if not pending:
-        await refresh_statistics()
-        return
-    empty = await _is_empty()
-    if empty and create_schema:
-        await migrate(settings)
-        return
+    try:
+        pending = await pending_migrations(settings)
+        if not pending:
+            await refresh_statistics()
+            return
+        empty = await _is_empty()
+        if empty and create_schema:
+            await migrate(settings)
+            return
+    except BaseException:
+        await Tortoise.close_connections()  # a connection left open keeps the process alive
+        raise
     await Tortoise.close_connections()
     if empty:
         raise SchemaOutOfDate("the database is empty; run `helpdesk init-db` to create it")
@@ -114,7 +121,10 @@ async def refresh_statistics() -> None:
     keeps its own): about 150 ms for 100,000 tickets, once at start-up."""
     connection = connections.get("default")
     if connection.capabilities.dialect == "sqlite":
-        await connection.execute_script("ANALYZE;")
+        try:
+            await connection.execute_script("ANALYZE;")
+        except OperationalError as error:  # a read-only database still serves reads
+            log.warning("could not refresh the query planner's statistics: %s", error)
 
 
 async def close_database() -> None:

@@ -22,7 +22,9 @@ from ..domain.fields import (
     Password,
     Priority,
     Role,
+    SearchText,
     Status,
+    Text,
     Title,
     Username,
     Version,
@@ -50,7 +52,7 @@ class NewUserIn(RegisterIn):
 
 
 class LoginIn(StrictModel):
-    username: Annotated[str, Field(min_length=1, max_length=64)]
+    username: Annotated[str, Field(min_length=1, max_length=64), Text]
     password: Password
 
 
@@ -112,7 +114,7 @@ class UserActiveIn(StrictModel):
 class TicketQuery(BaseModel):
     status: str | None = Field(None, description="comma-separated: open,active,closed")
     category: Category | None = None
-    q: Annotated[str, Field(max_length=200)] | None = None
+    q: SearchText | None = None
     assignee: str | None = Field(None, description="a staff user id, `me`, or `none`")
     limit: Annotated[int, Field(ge=1, le=100)] = 50
     cursor: Annotated[str, Field(max_length=20, pattern=r"^[0-9]+$")] | None = None
@@ -252,7 +254,25 @@ class ErrorDetail(BaseModel):
     code: str
     detail: str
     field: str | None = None
+    allowed: list[str] | None = Field(None, description="moves the workflow allows (409)")
+    retry_after: int | None = Field(None, description="seconds to wait (429)")
 
 
 class ErrorOut(BaseModel):
     error: ErrorDetail
+    ticket: TicketOut | None = Field(None, description="the current ticket, on a stale version")
+
+
+class StaffOut(BaseModel):
+    items: list[UserOut]
+
+
+class AccountOut(UserOut):
+    is_active: bool
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]
+    broker: Literal["ok", "unavailable"]
+    node: str

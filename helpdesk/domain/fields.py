@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, Strict, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
 from ..models import Category, Priority, Role, Status
 
-MAX_ID = 2**63 - 1  # ids, cursors and `since` beyond this would overflow the database's integers
+# Rows have 32-bit ids; event ids are 64-bit. Anything larger is refused before the database
+# sees it (PostgreSQL would reject it, SQLite overflow).
+MAX_ID = 2**31 - 1
+MAX_EVENT_ID = 2**63 - 1
 
 
 def in_id_range(value: int) -> bool:
     return 1 <= value <= MAX_ID
+
+
+def _no_nul(value: str) -> str:
+    """PostgreSQL text cannot hold NUL, and no person types one: refuse it up front."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = AfterValidator(_no_nul)
 
 
 def _normalize_username(value: object) -> object:
@@ -26,20 +39,25 @@ Username = Annotated[
     StringConstraints(pattern=r"^[a-z0-9._-]{3,32}$"),
     Field(description="3-32 characters of a-z, 0-9, '.', '_' and '-'"),
 ]
-Password = Annotated[str, Field(min_length=1, max_length=256)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Password = Annotated[str, Field(min_length=1, max_length=256), Text]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), Text
+]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    Text,
 ]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Text]
 Description = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), Text
 ]
-Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1_000)]
-ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Text]
+Body = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000), Text
+]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1_000), Text]
+ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64), Text]
 # In JSON bodies numbers and booleans must be JSON numbers and booleans: "5" or "yes" is an error.
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Version = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
@@ -47,6 +65,9 @@ Flag = Annotated[bool, Strict()]
 # Query strings are text by nature, so their numbers are parsed from it.
 Cursor = Annotated[int, Field(ge=0, le=MAX_ID)]
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
+SearchText = Annotated[str, Field(max_length=200), Text]
+# A position in the event log.
+EventCursor = Annotated[int, Field(ge=0, le=MAX_EVENT_ID)]
 
 __all__ = [
     "MAX_ID",
@@ -57,6 +78,7 @@ __all__ = [
     "Description",
     "DisplayName",
     "Email",
+    "EventCursor",
     "Flag",
     "Id",
     "Location",
@@ -65,7 +87,9 @@ __all__ = [
     "Priority",
     "QueryId",
     "Role",
+    "SearchText",
     "Status",
+    "Text",
     "Title",
     "Username",
     "Version",

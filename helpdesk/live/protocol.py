@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ..domain.fields import Body, ClientId, Cursor, Id
+from ..domain.fields import Body, ClientId, EventCursor, Id, Text
 from ..encoding import dumps, loads
 
-Room = Annotated[str, Field(min_length=1, max_length=64)]
+Room = Annotated[str, Field(min_length=1, max_length=64), Text]
 
 
 class Op(BaseModel):
@@ -19,7 +19,7 @@ class Op(BaseModel):
 class Join(Op):
     op: Literal["join"]
     room: Room
-    since: Cursor | None = None
+    since: EventCursor | None = None
 
 
 class Leave(Op):

@@ -99,7 +99,9 @@ class LiveSession:
         finally:
             for task in (sender, receiver):
                 task.cancel()
-            await asyncio.gather(sender, receiver, return_exceptions=True)
+            for outcome in await asyncio.gather(sender, receiver, return_exceptions=True):
+                if isinstance(outcome, Exception):  # a bug, not a client leaving: say so
+                    log.error("socket task failed", exc_info=outcome)
             await asyncio.shield(self._cleanup())
 
     async def _cleanup(self) -> None:
@@ -119,6 +121,8 @@ class LiveSession:
     async def _receive_loop(self) -> None:
         while True:
             raw = await self.ws.receive()
+            if raw is None:  # how Quart hands over an empty binary frame
+                raw = b""
             if len(raw) > self.max_frame:
                 self.connection.close(CloseCode.TOO_BIG, "frame too large")
                 return

@@ -63,9 +63,9 @@ class FrameReader:
                 raise
             return closed
 
-    async def send(self, frame: Frame | str) -> None:
-        text = frame if isinstance(frame, str) else json.dumps(frame)
-        await self.socket.send(text)
+    async def send(self, frame: Frame | str | bytes) -> None:
+        """A dict goes as JSON text; text and bytes go as they are (bytes: a binary frame)."""
+        await self.socket.send(frame if isinstance(frame, str | bytes) else json.dumps(frame))
 
     async def join(self, room: str, since: int | None = None) -> tuple[list[Frame], Frame]:
         """Join a room; returns the replayed events and the `joined` frame."""

@@ -194,7 +194,14 @@ async def test_room_authorization_for_every_role(people, role_index):
 
 async def test_bad_frames_over_the_wire(people):
     tab = await people[0].socket()
-    for raw in ("nope", "[]", '{"op": 1}', '{"op": "say", "room": "board", "body": "x"}'):
+    for raw in (
+        "nope",
+        "[]",
+        '{"op": 1}',
+        '{"op": "say", "room": "board", "body": "x"}',
+        b"",
+        b"\x00binary",
+    ):
         await tab.send(raw)
         assert (await tab.next())["type"] == "error"
     await tab.send({"op": "ping"})
