@@ -64,10 +64,11 @@ def dialect_of(connection: BaseDBAsyncClient) -> Dialect:
 
 
 class Database:
-    """Runs named-parameter SQL (`:start`) on the default connection in its own dialect."""
+    """Runs named-parameter SQL (`:start`) in the connection's own dialect: the default one,
+    or a transaction's."""
 
-    def __init__(self) -> None:
-        self.connection = connections.get("default")
+    def __init__(self, connection: BaseDBAsyncClient | None = None) -> None:
+        self.connection = connection or connections.get("default")
         self.dialect = dialect_of(self.connection)
 
     def bind(self, sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 from ..domain.serialize import user_ref
 from ..encoding import isoformat
 from ..models import Category, Role, Status, User, utcnow
-from .sql import Database
+from ..sql import Database
 
 MAX_DAYS = 365
 TOP_LOCATIONS = 10

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from ..encoding import dumps, isoformat
 from ..models import Event, Ticket, utcnow
+from ..sql import Database
 
 BOARD_ROOM = "board"
 # Serializes event inserts on PostgreSQL until commit, so ids become visible in id order and a
@@ -114,7 +115,11 @@ class Change:
         self._pending.append(_Pending(tuple(dict.fromkeys(rooms)), kind, dumps(data), staff_only))
 
     async def flush(self) -> list[LoggedEvent]:
-        """Write the emitted events now (their ids are needed before commit); returns them."""
+        """Write the emitted events now (their ids are needed before commit); returns them.
+
+        One multi-row INSERT: each statement in a transaction is a round trip to the database
+        while every other writer waits, so a change writes all its rows at once.
+        """
         if not self._pending:
             return []
         if not self._locked and self.connection.capabilities.dialect == "postgres":
@@ -122,18 +127,39 @@ class Change:
                 "SELECT pg_advisory_xact_lock($1)", [_EVENT_LOCK_KEY]
             )
             self._locked = True
-        flushed = []
-        for pending in self._pending:
-            for room in pending.rooms:
-                row = await Event.create(
-                    room=room,
-                    kind=pending.kind,
-                    data=pending.data,
-                    staff_only=pending.staff_only,
-                    created_at=self.now,
-                    using_db=self.connection,
-                )
-                flushed.append(LoggedEvent.from_row(row))
+        rows = [(room, pending) for pending in self._pending for room in pending.rooms]
+        params: dict[str, Any] = {"at": self.now}
+        values = []
+        for index, (room, pending) in enumerate(rows):
+            params.update(
+                {
+                    f"r{index}": room,
+                    f"k{index}": pending.kind,
+                    f"d{index}": pending.data,
+                    f"s{index}": pending.staff_only,
+                }
+            )
+            values.append(f"(:r{index}, :k{index}, :d{index}, :s{index}, :at)")
+        inserted = await Database(self.connection).rows(
+            "INSERT INTO event (room, kind, data, staff_only, created_at) VALUES "  # noqa: S608
+            f"{', '.join(values)} RETURNING id",  # placeholders only: every value is bound
+            **params,
+        )
+        # Under the write lock ids are handed out in row order, so sorted ids match the rows.
+        ids = sorted(int(row["id"]) for row in inserted)
+        at = isoformat(self.now) or ""
+        flushed = [
+            LoggedEvent(
+                event_id,
+                room,
+                pending.kind,
+                pending.data,
+                pending.staff_only,
+                at,
+                event_frame(event_id, room, pending.kind, pending.data, at),
+            )
+            for event_id, (room, pending) in zip(ids, rows, strict=True)
+        ]
         self._pending.clear()
         self.written.extend(flushed)
         return flushed

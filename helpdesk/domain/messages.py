@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.functions import Coalesce
 
 from ..errors import Conflict, Forbidden
 from ..models import Message, Status, Ticket, User
@@ -70,7 +72,11 @@ async def post_message(
             change.emit(rooms, "message.created", message_json(message), staff_only=internal)
             flushed = await change.flush()
             message.event_id = next(e.id for e in flushed if e.room == ticket_room(ticket_id))
-            await message.save(update_fields=["event_id"], using_db=change.connection)
+            await (
+                Message.filter(id=message.id)
+                .using_db(change.connection)
+                .update(event_id=message.event_id)
+            )
             await _touch_ticket(ticket, author, internal, change)
     except IntegrityError:
         previous = await _previous(author, client_id, ticket_id)
@@ -82,16 +88,16 @@ async def post_message(
 
 
 async def _touch_ticket(ticket: Ticket, author: User, internal: bool, change: Change) -> None:
-    """Messages do not bump the version; they keep the reply clocks the board and analytics read."""
+    """Messages do not bump the version; they keep the reply clocks the board and analytics read.
+    The first public staff reply also sets the first response, in the same statement."""
     if internal:
         return
-    rows = Ticket.filter(id=ticket.id).using_db(change.connection)
-    await rows.update(last_message_at=change.now)
+    updates: dict[str, Any] = {"last_message_at": change.now}
     if author.is_staff:
         waited = round((change.now - ticket.created_at).total_seconds())
-        await rows.filter(first_response_at__isnull=True).update(
-            first_response_at=change.now, first_response_seconds=waited
-        )
+        updates["first_response_at"] = Coalesce("first_response_at", change.now)
+        updates["first_response_seconds"] = Coalesce("first_response_seconds", waited)
+    await Ticket.filter(id=ticket.id).using_db(change.connection).update(**updates)
 
 
 async def list_messages(
