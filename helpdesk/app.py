@@ -18,6 +18,7 @@ from . import db
 from .analytics.blueprint import blueprint as analytics_blueprint
 from .analytics.service import Analytics
 from .api import register_api
+from .api.openapi import HelpdeskOpenAPI, hide_everything_but_the_api
 from .broker import create_broker
 from .broker.redis import RedisBroker
 from .config import Settings, load_settings
@@ -61,6 +62,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> HelpdeskApp:
     app.register_blueprint(socket.blueprint)
     app.register_blueprint(analytics_blueprint)
     app.config["PUSH_ANALYTICS"] = True
+    hide_everything_but_the_api(app)
     return app
 
 
@@ -93,6 +95,8 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
     QuartSchema(
         app,
         info=Info(title="Campus Helpdesk API", version="1"),
+        openapi_provider_class=HelpdeskOpenAPI,
+        security=[{"session": []}],
         swagger_ui_path=None,
         redoc_ui_path=None,
         scalar_ui_path=None,

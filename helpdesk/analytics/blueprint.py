@@ -10,7 +10,8 @@ from quart import Blueprint, Response, render_template, request
 from quart.typing import ResponseReturnValue
 from quart_schema import document_response, tag, validate_querystring
 
-from ..api.schemas import ErrorOut, UserOut
+from ..api.openapi import QUERY, SIGNED_IN, STAFF, CsvFile, errors
+from ..api.schemas import UserOut
 from ..domain.access import require_staff
 from ..errors import NotFound
 from ..models import Category, User
@@ -63,7 +64,14 @@ class StaffLoad(BaseModel):
     closed_in_window: int
 
 
+class WindowOut(BaseModel):
+    days: int
+    category: Category | None
+    start: str
+
+
 class SummaryOut(BaseModel):
+    window: WindowOut
     by_status: dict[str, int]
     by_category: dict[str, int]
     backlog_by_category: dict[str, int]
@@ -95,7 +103,7 @@ def _query_from_args() -> AnalyticsQuery:
 @tag(["analytics"])
 @validate_querystring(AnalyticsQuery)
 @document_response(SummaryOut, 200)
-@document_response(ErrorOut, 403)
+@errors(QUERY, SIGNED_IN, STAFF)
 async def get_summary(query_args: AnalyticsQuery) -> Response:
     """Backlog, flow per day, response and resolution times, waiting ages, busiest buildings,
     staff load: over the last `days` days (UTC), optionally for one category."""
@@ -106,7 +114,8 @@ async def get_summary(query_args: AnalyticsQuery) -> Response:
 @blueprint.get("/api/v1/analytics/report.csv")
 @tag(["analytics"])
 @validate_querystring(AnalyticsQuery)
-@document_response(ErrorOut, 403)
+@document_response(CsvFile, 200)
+@errors(QUERY, SIGNED_IN, STAFF)
 async def get_report_csv(query_args: AnalyticsQuery) -> ResponseReturnValue:
     """Every ticket opened in the window, with its first-response and resolution times."""
     await _staff()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..api.openapi import hide_everything_but_the_api
 from ..app import base_app
 from ..config import load_settings
 from ..pages import account, auth
@@ -17,4 +18,5 @@ def create_analytics_app(overrides: Mapping[str, Any] | None = None) -> Helpdesk
     for module in (auth, account):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(blueprint)
+    hide_everything_but_the_api(app)
     return app

@@ -12,14 +12,16 @@ from ..errors import Forbidden
 from ..models import Role
 from ..web.context import json_response, services
 from ..web.sessions import require_account
-from .schemas import ErrorOut, NewUserIn, UserActiveIn, UserOut
+from .openapi import JSON_BODY, NOT_FOUND, SIGNED_IN, STAFF, errors
+from .schemas import AccountOut, NewUserIn, StaffOut, UserActiveIn, UserOut
 
 blueprint = Blueprint("api_accounts", __name__)
 
 
 @blueprint.get("/staff")
 @tag(["accounts"])
-@document_response(ErrorOut, 403)
+@document_response(StaffOut, 200)
+@errors(SIGNED_IN, STAFF)
 async def get_staff() -> Response:
     """Active staff members, for the assignee picker."""
     require_staff(await require_account())
@@ -31,7 +33,7 @@ async def get_staff() -> Response:
 @tag(["accounts"])
 @validate_request(NewUserIn)
 @document_response(UserOut, 201)
-@document_response(ErrorOut, 403)
+@errors(JSON_BODY, SIGNED_IN, STAFF)
 async def post_user(data: NewUserIn) -> Response:
     """Admins create accounts of any role."""
     admin = await require_account()
@@ -50,8 +52,8 @@ async def post_user(data: NewUserIn) -> Response:
 @blueprint.patch("/users/<int:user_id>")
 @tag(["accounts"])
 @validate_request(UserActiveIn)
-@document_response(UserOut, 200)
-@document_response(ErrorOut, 403)
+@document_response(AccountOut, 200)
+@errors(JSON_BODY, SIGNED_IN, STAFF, NOT_FOUND)
 async def patch_user(user_id: int, data: UserActiveIn) -> Response:
     """Admins deactivate (or reactivate) accounts; deactivation closes the user's sockets."""
     user = await set_active(await require_account(), user_id, data.is_active)

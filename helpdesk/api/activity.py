@@ -7,7 +7,8 @@ from quart_schema import document_response, tag, validate_querystring
 
 from ..domain.activity import recent_activity
 from ..web.sessions import require_account
-from .schemas import ActivityOut, ActivityQuery, ErrorOut
+from .openapi import QUERY, SIGNED_IN, errors
+from .schemas import ActivityOut, ActivityQuery
 
 blueprint = Blueprint("api_activity", __name__)
 
@@ -16,7 +17,7 @@ blueprint = Blueprint("api_activity", __name__)
 @tag(["activity"])
 @validate_querystring(ActivityQuery)
 @document_response(ActivityOut, 200)
-@document_response(ErrorOut, 401)
+@errors(QUERY, SIGNED_IN)
 async def get_activity(query_args: ActivityQuery) -> Response:
     """Newest first, as live event frames: staff see the board, reporters their own tickets."""
     events = await recent_activity(await require_account(), query_args.limit)

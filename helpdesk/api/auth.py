@@ -12,7 +12,8 @@ from ..domain.accounts import change_password, create_user
 from ..domain.serialize import user_ref
 from ..web.context import json_response, services
 from ..web.sessions import log_in, require_session, sign_in, sign_out
-from .schemas import ErrorOut, LoginIn, PasswordChangeIn, RegisterIn, UserEnvelope, UserOut
+from .openapi import JSON_BODY, RATE_LIMITED, SIGNED_IN, NoContent, errors
+from .schemas import LoginIn, PasswordChangeIn, RegisterIn, UserEnvelope, UserOut
 
 blueprint = Blueprint("api_auth", __name__)
 
@@ -22,7 +23,7 @@ blueprint = Blueprint("api_auth", __name__)
 @rate_limit(30, timedelta(hours=1))
 @validate_request(RegisterIn)
 @document_response(UserEnvelope, 201)
-@document_response(ErrorOut, 400)
+@errors(JSON_BODY, RATE_LIMITED)
 async def post_register(data: RegisterIn) -> Response:
     """Create a reporter account and sign it in."""
     user = await create_user(
@@ -36,8 +37,7 @@ async def post_register(data: RegisterIn) -> Response:
 @tag(["auth"])
 @validate_request(LoginIn)
 @document_response(UserEnvelope, 200)
-@document_response(ErrorOut, 401)
-@document_response(ErrorOut, 429)
+@errors(JSON_BODY, SIGNED_IN, RATE_LIMITED)
 async def post_login(data: LoginIn) -> Response:
     """Sign in with a fresh session; 429 with Retry-After after repeated failures."""
     user = await log_in(data.username, data.password)
@@ -46,7 +46,8 @@ async def post_login(data: LoginIn) -> Response:
 
 @blueprint.post("/auth/logout")
 @tag(["auth"])
-@document_response(ErrorOut, 401)
+@document_response(NoContent, 204)
+@errors(SIGNED_IN)
 async def post_logout() -> Response:
     """End this session everywhere its cookie is used, open sockets included."""
     await require_session()
@@ -59,7 +60,7 @@ async def post_logout() -> Response:
 @blueprint.get("/me")
 @tag(["auth"])
 @document_response(UserOut, 200)
-@document_response(ErrorOut, 401)
+@errors(SIGNED_IN)
 async def get_me() -> Response:
     session = await require_session()
     return json_response(user_ref(session.user))
@@ -68,7 +69,8 @@ async def get_me() -> Response:
 @blueprint.post("/me/password")
 @tag(["auth"])
 @validate_request(PasswordChangeIn)
-@document_response(ErrorOut, 400)
+@document_response(NoContent, 204)
+@errors(JSON_BODY, SIGNED_IN)
 async def post_password(data: PasswordChangeIn) -> Response:
     """Change the password; every other session of the account is signed out."""
     session = await require_session()

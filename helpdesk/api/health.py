@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import tag
+from quart_schema import document_response, tag
 from tortoise import connections
 from tortoise.exceptions import OperationalError
 
 from ..web.context import json_response, services
+from .schemas import HealthOut
 
 blueprint = Blueprint("api_health", __name__)
 
 
 @blueprint.get("/health")
 @tag(["health"])
+@document_response(HealthOut, 200)
+@document_response(HealthOut, 503)
 async def get_health() -> Response:
     """200 while the database answers (503 otherwise); `broker` says whether live events reach
     the other processes; `node` tells which worker answered."""

@@ -13,8 +13,18 @@ from ..live import frames
 from ..web.context import json_response, services
 from ..web.sessions import require_account
 from ..web.throttle import chat_keys
+from .openapi import (
+    JSON_BODY,
+    ONE_TICKET,
+    QUERY,
+    RATE_LIMITED,
+    SIGNED_IN,
+    STAFF,
+    VERSIONED,
+    NoContent,
+    errors,
+)
 from .schemas import (
-    ErrorOut,
     MessageIn,
     MessageOut,
     MessagePageOut,
@@ -30,7 +40,7 @@ blueprint = Blueprint("api_messages", __name__)
 @tag(["messages"])
 @validate_querystring(MessagesQuery)
 @document_response(MessagePageOut, 200)
-@document_response(ErrorOut, 404)
+@errors(QUERY, SIGNED_IN, ONE_TICKET)
 async def get_messages(ticket_id: int, query_args: MessagesQuery) -> Response:
     """Oldest first; pass the last id as `after` to continue while `has_more` is true."""
     user = await require_account()
@@ -45,7 +55,7 @@ async def get_messages(ticket_id: int, query_args: MessagesQuery) -> Response:
 @validate_request(MessageIn)
 @document_response(MessageOut, 201)
 @document_response(MessageOut, 200)
-@document_response(ErrorOut, 403)
+@errors(JSON_BODY, SIGNED_IN, STAFF, ONE_TICKET, VERSIONED, RATE_LIMITED)
 async def post_ticket_message(ticket_id: int, data: MessageIn) -> Response:
     """Reply, or (staff) add an internal note; a repeated `client_id` returns the first (200)."""
     user = await require_account()
@@ -64,7 +74,7 @@ async def post_ticket_message(ticket_id: int, data: MessageIn) -> Response:
 @blueprint.get("/tickets/<int:ticket_id>/reads")
 @tag(["messages"])
 @document_response(ReadMarkersOut, 200)
-@document_response(ErrorOut, 404)
+@errors(SIGNED_IN, ONE_TICKET)
 async def get_reads(ticket_id: int) -> Response:
     """How far each person has read the conversation (for 'seen')."""
     markers = await read_markers(await require_account(), ticket_id)
@@ -74,7 +84,8 @@ async def get_reads(ticket_id: int) -> Response:
 @blueprint.post("/tickets/<int:ticket_id>/read")
 @tag(["messages"])
 @validate_request(ReadIn)
-@document_response(ErrorOut, 400)
+@document_response(NoContent, 204)
+@errors(JSON_BODY, SIGNED_IN, ONE_TICKET)
 async def post_read(ticket_id: int, data: ReadIn) -> Response:
     """Mark the conversation read up to `message_id`; the ticket's room sees the new marker."""
     user = await require_account()

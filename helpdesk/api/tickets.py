@@ -11,9 +11,9 @@ from ..domain.serialize import status_change_json, ticket_json
 from ..models import User
 from ..web.context import json_response, services
 from ..web.sessions import require_account
+from .openapi import JSON_BODY, ONE_TICKET, QUERY, SIGNED_IN, STAFF, VERSIONED, errors
 from .schemas import (
     AssignIn,
-    ErrorOut,
     HistoryOut,
     StatusIn,
     TicketIn,
@@ -48,7 +48,7 @@ def filters_from(query: TicketQuery, user: User) -> tickets.TicketFilters:
 @tag(["tickets"])
 @validate_request(TicketIn)
 @document_response(TicketOut, 201)
-@document_response(ErrorOut, 400)
+@errors(JSON_BODY, SIGNED_IN)
 async def post_ticket(data: TicketIn) -> Response:
     """Report a problem."""
     user = await require_account()
@@ -67,7 +67,7 @@ async def post_ticket(data: TicketIn) -> Response:
 @tag(["tickets"])
 @validate_querystring(TicketQuery)
 @document_response(TicketPageOut, 200)
-@document_response(ErrorOut, 400)
+@errors(QUERY, SIGNED_IN)
 async def get_tickets(query_args: TicketQuery) -> Response:
     """Newest first; reporters get their own tickets only. Follow `next_cursor` for more."""
     user = await require_account()
@@ -80,7 +80,7 @@ async def get_tickets(query_args: TicketQuery) -> Response:
 @blueprint.get("/tickets/<int:ticket_id>")
 @tag(["tickets"])
 @document_response(TicketOut, 200)
-@document_response(ErrorOut, 404)
+@errors(SIGNED_IN, ONE_TICKET)
 async def get_ticket(ticket_id: int) -> Response:
     ticket = await visible_ticket(await require_account(), ticket_id)
     return json_response(ticket_json(ticket))
@@ -90,7 +90,7 @@ async def get_ticket(ticket_id: int) -> Response:
 @tag(["tickets"])
 @validate_request(TicketPatch)
 @document_response(TicketOut, 200)
-@document_response(ErrorOut, 409)
+@errors(JSON_BODY, SIGNED_IN, STAFF, ONE_TICKET, VERSIONED)
 async def patch_ticket(ticket_id: int, data: TicketPatch) -> Response:
     """Edit fields; with `version`, a stale write is refused with 409 and the current ticket."""
     user = await require_account()
@@ -104,7 +104,7 @@ async def patch_ticket(ticket_id: int, data: TicketPatch) -> Response:
 @tag(["tickets"])
 @validate_request(StatusIn)
 @document_response(TicketOut, 200)
-@document_response(ErrorOut, 409)
+@errors(JSON_BODY, SIGNED_IN, STAFF, ONE_TICKET, VERSIONED)
 async def post_status(ticket_id: int, data: StatusIn) -> Response:
     """Move along open → active → closed (closed → active reopens); 409 names the allowed moves."""
     user = await require_account()
@@ -118,7 +118,7 @@ async def post_status(ticket_id: int, data: StatusIn) -> Response:
 @tag(["tickets"])
 @validate_request(AssignIn)
 @document_response(TicketOut, 200)
-@document_response(ErrorOut, 403)
+@errors(JSON_BODY, SIGNED_IN, STAFF, ONE_TICKET, VERSIONED)
 async def post_assign(ticket_id: int, data: AssignIn) -> Response:
     """Staff assign a ticket to a staff member, or to nobody with `null`."""
     user = await require_account()
@@ -131,7 +131,7 @@ async def post_assign(ticket_id: int, data: AssignIn) -> Response:
 @blueprint.get("/tickets/<int:ticket_id>/history")
 @tag(["tickets"])
 @document_response(HistoryOut, 200)
-@document_response(ErrorOut, 404)
+@errors(SIGNED_IN, ONE_TICKET)
 async def get_history(ticket_id: int) -> Response:
     """The status changes, oldest first, with who made them and their notes."""
     changes = await tickets.status_history(await require_account(), ticket_id)
