@@ -9,7 +9,7 @@ BIND ?= 127.0.0.1:8000
 $(BIN)/helpdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@
 
 run: $(BIN)/helpdesk
@@ -23,6 +23,12 @@ test: $(BIN)/helpdesk
 
 lint: $(BIN)/helpdesk
 	$(BIN)/ruff check .
+
+bench: $(BIN)/helpdesk
+	$(BIN)/python -m bench
+
+bench-quick: $(BIN)/helpdesk
+	$(BIN)/python -m bench --quick
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -13,10 +13,21 @@ HELPDESK = [sys.executable, "-m", "helpdesk.cli"]
 
 def run(args: list[str], database: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("HELPDESK_")}
-    env.update({"HELPDESK_DATABASE_URL": f"sqlite:///{database}",
-                "HELPDESK_INSTANCE_PATH": str(database.parent / "instance")})
-    return subprocess.run([*HELPDESK, *args], input=stdin, capture_output=True, text=True,
-                          env=env, timeout=120, check=False)
+    env.update(
+        {
+            "HELPDESK_DATABASE_URL": f"sqlite:///{database}",
+            "HELPDESK_INSTANCE_PATH": str(database.parent / "instance"),
+        }
+    )
+    return subprocess.run(
+        [*HELPDESK, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def tables(database: Path) -> set[str]:
@@ -31,8 +42,11 @@ def test_an_upgrade_applies_new_migrations_and_keeps_the_data(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "applied 0001_initial" in first.stdout
     assert "read_marker" not in tables(database)
-    created = run(["create-user", "sam", "--role", "staff", "--password-stdin"], database,
-                  "helpdesk-demo-2026\n")
+    created = run(
+        ["create-user", "sam", "--role", "staff", "--password-stdin"],
+        database,
+        "helpdesk-demo-2026\n",
+    )
     assert created.returncode != 0, "the CLI refuses to write to a schema that is behind"
     assert "out of date" in created.stderr
     with sqlite3.connect(database) as connection:
@@ -46,8 +60,9 @@ def test_an_upgrade_applies_new_migrations_and_keeps_the_data(tmp_path):
     assert "applied 0002_read_markers" in upgrade.stdout
     assert "read_marker" in tables(database)
     with sqlite3.connect(database) as connection:
-        assert connection.execute("SELECT display_name FROM user WHERE username = 'kept'"
-                                  ).fetchone() == ("Kept",)
+        assert connection.execute(
+            "SELECT display_name FROM user WHERE username = 'kept'"
+        ).fetchone() == ("Kept",)
     again = run(["migrate"], database)
     assert again.returncode == 0
     assert "applied" not in again.stdout
