@@ -7,8 +7,9 @@ import logging
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
-from tortoise.exceptions import OperationalError
+from tortoise.exceptions import ConfigurationError, OperationalError
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from .config import Settings
@@ -33,15 +34,19 @@ class SchemaOutOfDate(RuntimeError):
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     connection = expand_db_url(settings.database_url)
     credentials = connection["credentials"]
+    connections_config = {"default": connection}
     if connection["engine"] == "tortoise.backends.sqlite":
         connection["engine"] = SQLITE_ENGINE
         credentials.update(SQLITE_PRAGMAS)
+        if credentials["file_path"] != ":memory:":  # an in-memory database is one connection
+            reader = {"engine": SQLITE_ENGINE, "credentials": {**credentials, "query_only": 1}}
+            connections_config["reader"] = reader
     else:
         credentials.setdefault("min_size", 1)
         credentials.setdefault("max_size", settings.db_pool_size)
         credentials.setdefault("server_settings", {"timezone": "UTC"})
     return {
-        "connections": {"default": connection},
+        "connections": connections_config,
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,
@@ -125,6 +130,19 @@ async def refresh_statistics() -> None:
             await connection.execute_script("ANALYZE;")
         except OperationalError as error:  # a read-only database still serves reads
             log.warning("could not refresh the query planner's statistics: %s", error)
+
+
+def read_connection() -> BaseDBAsyncClient:
+    """The connection for reports and other long reads.
+
+    SQLite serializes everything on one connection, so a 100 ms report there would stall every
+    chat write behind it; in WAL mode a second, query-only connection reads beside the writes.
+    PostgreSQL's pool already gives each query its own connection.
+    """
+    try:
+        return connections.get("reader")
+    except ConfigurationError:
+        return connections.get("default")
 
 
 async def close_database() -> None:

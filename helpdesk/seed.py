@@ -209,7 +209,7 @@ async def seed(*, tickets: int = 2000, days: int = 90, rng_seed: int = 2026) -> 
         return 0
     rng = random.Random(rng_seed)
     now = utcnow()
-    async with in_transaction():
+    async with in_transaction("default"):
         reporters, staff = await _demo_users()
         recent = now - timedelta(days=2)
         messages: list[Message] = []

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from ..db import read_connection
 from ..domain.serialize import user_ref
 from ..encoding import isoformat
 from ..models import Category, Role, Status, User, utcnow
@@ -49,7 +50,7 @@ class Summary:
     def __init__(self, window: Window, now: datetime) -> None:
         self.window = window
         self.now = now
-        self.db = Database()
+        self.db = Database(read_connection())
         self.sql = self.db.dialect
         self.params: dict[str, Any] = {"start": window.start(now)}
         self.only_category = ""
@@ -183,7 +184,9 @@ class Summary:
         )
         holding = {row["assignee_id"]: int(row["n"]) for row in active}
         finished = {row["assignee_id"]: int(row["n"]) for row in closed}
-        staff = await User.filter(role__in=[Role.STAFF, Role.ADMIN], is_active=True)
+        staff = await User.filter(role__in=[Role.STAFF, Role.ADMIN], is_active=True).using_db(
+            self.db.connection
+        )
         load = [
             {
                 "user": user_ref(user),

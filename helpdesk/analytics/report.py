@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+from ..db import read_connection
 from ..encoding import isoformat
 from ..models import Ticket, utcnow
 from .queries import Window
@@ -78,6 +79,7 @@ async def report_csv(window: Window, now: datetime | None = None) -> AsyncIterat
             .select_related("reporter", "assignee")
             .order_by("id")
             .limit(CHUNK)
+            .using_db(read_connection())
         )
         for ticket in chunk:
             writer.writerow(row_of(ticket))

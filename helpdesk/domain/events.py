@@ -91,7 +91,7 @@ class EventLog:
 
     @asynccontextmanager
     async def change(self) -> AsyncIterator[Change]:
-        async with in_transaction() as connection:
+        async with in_transaction("default") as connection:
             change = Change(connection=connection, now=utcnow())
             yield change
             await change.flush()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from helpdesk.analytics.queries import Window, summarize
 from helpdesk.models import Category, Role, Status, Ticket
@@ -230,3 +232,26 @@ async def test_analytics_is_for_staff_only(app, cast, path):
     assert (await cast.reporter.client.get(path)).status_code == 403
     assert (await cast.anonymous.client.get(path)).status_code in (401, 302)
     assert (await cast.staff.client.get(path)).status_code == 200
+
+
+async def test_a_summary_reads_beside_an_open_write_transaction(people):
+    """A long report must not queue chat writes behind it, nor wait behind them (on SQLite the
+    one write connection is serialized, so analytics reads through a connection of its own)."""
+    rita, _, _ = people
+    await ticket(rita, age=timedelta(hours=1))
+    written, release = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with in_transaction("default"):
+            await ticket(rita, age=timedelta(hours=2))
+            written.set()
+            await release.wait()  # holds the write transaction open, uncommitted
+
+    writing = asyncio.create_task(writer())
+    await written.wait()
+    try:
+        summary = await asyncio.wait_for(summarize(Window(days=30), NOW), timeout=5)
+    finally:
+        release.set()
+        await writing
+    assert summary["by_status"]["open"] == 1  # what was committed, nothing half-written
