@@ -25,7 +25,7 @@ from .config import Settings, load_settings
 from .domain.accounts import SESSION_LIFETIME
 from .domain.events import EventLog
 from .errors import Forbidden
-from .live import socket
+from .live import compression, socket
 from .live.connection import CloseCode
 from .live.hub import Hub
 from .live.presence import LocalPresence, RedisPresence
@@ -57,6 +57,7 @@ async def client_address() -> str:
 def create_app(overrides: Mapping[str, Any] | None = None) -> HelpdeskApp:
     """Build the helpdesk from `HELPDESK_*` variables; `overrides` (setting names) win over them."""
     app = base_app(load_settings(overrides=overrides), home="tickets.dashboard")
+    compression.install()
     register_api(app)
     register_pages(app)
     app.register_blueprint(socket.blueprint)

@@ -10,6 +10,7 @@ import signal
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
 from helpdesk.models import Role
 from tests.live.helpers import events_of
@@ -329,3 +330,29 @@ async def test_nothing_lost_or_doubled_while_reconnecting_under_traffic(people):
         await reporter.sockets.pop().close()
     await traffic
     assert received == [f"m{n}" for n in range(40)]
+
+
+@pytest.mark.parametrize("client_offers_its_window", [True, False])
+async def test_compression_uses_small_windows_and_long_chats_survive_it(
+    people, client_offers_its_window
+):
+    """Frames are compressed with 4 KiB windows (an idle socket then holds kilobytes, not a
+    quarter MiB); a client that did not agree to a small window keeps its own."""
+    reporter, _, staff, _ = people
+    ticket = await report(reporter)
+    room = f"ticket:{ticket['id']}"
+    offer = ClientPerMessageDeflateFactory(client_max_window_bits=client_offers_its_window or None)
+    r_tab = await reporter.socket(compression=None, extensions=[offer])
+    s_tab = await staff.socket()
+    agreed = reporter.sockets[-1].response.headers["Sec-WebSocket-Extensions"]
+    assert "server_max_window_bits=12" in agreed
+    assert ("client_max_window_bits=12" in agreed) is client_offers_its_window
+    await r_tab.join(room)
+    await s_tab.join(room)
+    # The same long text twice: the second copy refers back further than a 4 KiB window.
+    body = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(4500))
+    for n in range(2):
+        await r_tab.send({"op": "say", "room": room, "body": body, "client_id": f"long{n}"})
+        await s_tab.send({"op": "say", "room": room, "body": body, "client_id": f"back{n}"})
+    heard = [(await r_tab.until("event", kind="message.created"))["data"]["body"] for _ in range(4)]
+    assert heard == [body] * 4
