@@ -47,15 +47,16 @@ async def post_message(
     internal: bool = False,
     client_id: str | None = None,
 ) -> Posted:
-    """Store a message and its events; the same `client_id` again returns the first one."""
+    """Store a message and its events; the same `client_id` again returns the first one.
+
+    A retry is rare, so it is found by the unique (author, client_id) index refusing the insert,
+    rather than by a lookup before every message.
+    """
     ticket = await visible_ticket(author, ticket_id)
     if internal and not author.is_staff:
         raise Forbidden("only staff may write internal notes", field="internal")
     if not author.is_staff and ticket.status == Status.CLOSED:
         raise Conflict("this ticket is closed; reopen it to continue the conversation")
-    previous = await _previous(author, client_id, ticket_id)
-    if previous is not None:
-        return previous
     try:
         async with log.change() as change:
             message = await Message.create(
