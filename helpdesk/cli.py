@@ -57,14 +57,15 @@ def main() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="A hypercorn.toml.")
 def serve(bind: str | None, workers: int | None, config_path: str | None) -> None:
     """Serve the app with Hypercorn; creates the schema when the database is new."""
-    from .server import WorkersNeedABroker, check_workers, hypercorn_config, run
+    from .server import WorkersNeedABroker, check_workers, event_loop_factory, hypercorn_config, run
 
     settings = _settings()
     config = hypercorn_config(bind, config_path)
     workers = workers or config.workers
     try:
         check_workers(workers, settings.broker_url)
-    except WorkersNeedABroker as error:
+        event_loop_factory(config)
+    except (WorkersNeedABroker, ValueError) as error:
         raise click.ClickException(str(error)) from None
 
     async def check() -> None:

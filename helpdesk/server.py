@@ -8,6 +8,7 @@ import logging
 import multiprocessing
 import signal
 import time
+from collections.abc import Callable
 from multiprocessing.synchronize import Event as ProcessEvent
 from pathlib import Path
 
@@ -77,13 +78,27 @@ async def serve(
     )
 
 
-def _worker(config: Config, sockets: Sockets, stop: ProcessEvent) -> None:
-    asyncio.run(serve(config, sockets, stop))
+def event_loop_factory(config: Config) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when `worker_class = "uvloop"` (as Hypercorn itself reads that setting)."""
+    if config.worker_class == "uvloop":
+        try:
+            import uvloop  # only this setting needs it
+        except ImportError:
+            raise ValueError('worker_class = "uvloop" needs the uvloop package') from None
+        return uvloop.new_event_loop
+    if config.worker_class != "asyncio":
+        raise ValueError(f'worker_class must be "asyncio" or "uvloop", not {config.worker_class!r}')
+    return None
+
+
+def _run_worker(config: Config, sockets: Sockets | None, stop: ProcessEvent | None) -> None:
+    with asyncio.Runner(loop_factory=event_loop_factory(config)) as runner:
+        runner.run(serve(config, sockets, stop))
 
 
 def run(config: Config, workers: int = 1) -> None:
     if workers <= 1:
-        asyncio.run(serve(config))
+        _run_worker(config, None, None)
         return
     run_workers(config, workers)
 
@@ -96,7 +111,7 @@ def run_workers(config: Config, workers: int) -> None:
     stop = context.Event()
 
     def start() -> multiprocessing.process.BaseProcess:
-        process = context.Process(target=_worker, args=(config, sockets, stop), daemon=False)
+        process = context.Process(target=_run_worker, args=(config, sockets, stop), daemon=False)
         process.start()
         return process
 

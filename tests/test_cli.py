@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -135,3 +136,27 @@ def test_bad_settings_are_reported_plainly(tmp_path):
     )
     assert result.returncode != 0
     assert "HELPDESK_COOKIE_SECURE must be true or false" in result.stderr
+
+
+def test_an_unknown_event_loop_is_reported_plainly(tmp_path):
+    config = tmp_path / "hypercorn.toml"
+    config.write_text('worker_class = "trio"\n')
+    result = run(["serve", "--config", str(config)], tmp_path)
+    assert result.returncode != 0
+    assert 'worker_class must be "asyncio" or "uvloop", not \'trio\'' in result.stderr
+
+
+@pytest.mark.parametrize("worker_class", ["asyncio", "uvloop"])
+def test_serve_runs_on_the_event_loop_the_config_names(worker_class):
+    from hypercorn.config import Config
+
+    from helpdesk.server import event_loop_factory
+
+    config = Config()
+    config.worker_class = worker_class
+    factory = event_loop_factory(config)
+    loop = (factory or asyncio.new_event_loop)()
+    try:
+        assert (type(loop).__module__.split(".")[0] == "uvloop") is (worker_class == "uvloop")
+    finally:
+        loop.close()
