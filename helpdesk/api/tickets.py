@@ -82,7 +82,7 @@ async def get_tickets(query_args: TicketQuery) -> Response:
 @document_response(TicketOut, 200)
 @errors(SIGNED_IN, ONE_TICKET)
 async def get_ticket(ticket_id: int) -> Response:
-    ticket = await visible_ticket(await require_account(), ticket_id)
+    ticket = await visible_ticket(await require_account(), ticket_id, with_people=True)
     return json_response(ticket_json(ticket))
 
 

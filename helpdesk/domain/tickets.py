@@ -112,7 +112,7 @@ async def update_ticket(
 ) -> Ticket:
     """Edit fields; reporters only their open or active tickets and not the priority."""
     async with log.change() as change:
-        ticket = await visible_ticket(user, ticket_id, for_update=True)
+        ticket = await visible_ticket(user, ticket_id, with_people=True, for_update=True)
         if not user.is_staff:
             if ticket.status == Status.CLOSED:
                 raise Conflict("a closed ticket is read-only; reopen it to change it")
@@ -148,7 +148,7 @@ async def change_status(
 ) -> Ticket:
     """Move along the workflow, audited; taking an unassigned ticket assigns it to the taker."""
     async with log.change() as change:
-        ticket = await visible_ticket(user, ticket_id, for_update=True)
+        ticket = await visible_ticket(user, ticket_id, with_people=True, for_update=True)
         _check_version(ticket, version)
         source = ticket.status
         check_transition(user, source, target)
@@ -201,7 +201,7 @@ async def assign_ticket(
     log: EventLog, user: User, ticket_id: int, assignee_id: int | None, version: int | None
 ) -> Ticket:
     async with log.change() as change:
-        ticket = await visible_ticket(user, ticket_id, for_update=True)
+        ticket = await visible_ticket(user, ticket_id, with_people=True, for_update=True)
         require_staff(user)
         _check_version(ticket, version)
         assignee = None

@@ -129,7 +129,7 @@ async def render_ticket(
     status: int = 200,
     values: Any = None,
 ) -> ResponseReturnValue:
-    ticket = await visible_ticket(user, ticket_id)
+    ticket = await visible_ticket(user, ticket_id, with_people=True)
     since = await last_event_id(user, ticket_room(ticket_id))  # the socket replays the rest
     messages, _ = await list_messages(user, ticket_id, limit=500)
     history = await ticket_rules.status_history(user, ticket_id)
