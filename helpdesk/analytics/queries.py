@@ -68,9 +68,7 @@ class Summary:
                 "category": self.params.get("category"),
                 "start": isoformat(self.params["start"]),
             },
-            "by_status": await self.by_status(),
-            "by_category": await self.by_category(),
-            "backlog_by_category": await self.by_category(backlog=True),
+            **await self.counts(),
             "opened_per_day": await self.per_day("created_at"),
             "closed_per_day": await self.per_day("closed_at"),
             "first_response_seconds": await self.percentiles(
@@ -83,24 +81,22 @@ class Summary:
             "generated_at": isoformat(self.now),
         }
 
-    async def by_status(self) -> dict[str, int]:
+    async def counts(self) -> dict[str, dict[str, int]]:
+        """Tickets by status, by category, and the backlog (open or active) by category: one
+        scan of the (category, status) index, grouped by both."""
         rows = await self.rows(
-            f"SELECT status, COUNT(*) AS n FROM ticket WHERE 1 = 1{self.only_category} "
-            "GROUP BY status"
+            "SELECT category, status, COUNT(*) AS n FROM ticket "
+            f"WHERE 1 = 1{self.only_category} GROUP BY category, status"
         )
-        counts = dict.fromkeys((status.value for status in Status), 0)
-        counts.update({row["status"]: row["n"] for row in rows})
-        return counts
-
-    async def by_category(self, *, backlog: bool = False) -> dict[str, int]:
-        open_only = " AND status IN ('open', 'active')" if backlog else ""
-        rows = await self.rows(
-            f"SELECT category, COUNT(*) AS n FROM ticket WHERE 1 = 1{self.only_category}"
-            f"{open_only} GROUP BY category"
-        )
-        counts = dict.fromkeys((category.value for category in Category), 0)
-        counts.update({row["category"]: row["n"] for row in rows})
-        return counts
+        by_status = dict.fromkeys((status.value for status in Status), 0)
+        by_category = dict.fromkeys((category.value for category in Category), 0)
+        backlog = dict.fromkeys((category.value for category in Category), 0)
+        for row in rows:
+            by_status[row["status"]] += row["n"]
+            by_category[row["category"]] += row["n"]
+            if row["status"] != Status.CLOSED.value:
+                backlog[row["category"]] += row["n"]
+        return {"by_status": by_status, "by_category": by_category, "backlog_by_category": backlog}
 
     async def per_day(self, column: str) -> list[dict[str, Any]]:
         day = self.sql.day(column)
