@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -14,6 +16,22 @@ from tortoise.models import Model
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class DatetimeField(fields.DatetimeField):
+    """Tortoise's DatetimeField, read faster from SQLite.
+
+    SQLite hands timestamps back as text, which Tortoise parses with a pure-Python ISO 8601
+    parser: about 25 µs each, a quarter of the time of a board page of 50 tickets. What Tortoise
+    writes there is what `datetime.fromisoformat` reads, in C, in well under a microsecond.
+    The column stays exactly Tortoise's.
+    """
+
+    def to_python_value(self, value: Any) -> datetime | None:
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):  # anything else stays Tortoise's to parse
+                value = datetime.fromisoformat(value)
+        return super().to_python_value(value)
 
 
 class Role(StrEnum):
@@ -49,7 +67,7 @@ class User(Model):
     password_hash = fields.CharField(max_length=255)
     role = fields.CharEnumField(Role, max_length=8, default=Role.USER)
     is_active = fields.BooleanField(default=True)
-    created_at = fields.DatetimeField(default=utcnow)
+    created_at = DatetimeField(default=utcnow)
 
     class Meta:
         table = "user"
@@ -70,8 +88,8 @@ class AuthSession(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="sessions", on_delete=fields.CASCADE
     )
-    created_at = fields.DatetimeField(default=utcnow)
-    expires_at = fields.DatetimeField()
+    created_at = DatetimeField(default=utcnow)
+    expires_at = DatetimeField()
 
     class Meta:
         table = "auth_session"
@@ -92,11 +110,11 @@ class Ticket(Model):
     priority = fields.CharEnumField(Priority, max_length=8, default=Priority.NORMAL)
     status = fields.CharEnumField(Status, max_length=8, default=Status.OPEN)
     version = fields.IntField(default=1)
-    created_at = fields.DatetimeField(default=utcnow)
-    updated_at = fields.DatetimeField(default=utcnow)
-    first_response_at = fields.DatetimeField(null=True)
-    closed_at = fields.DatetimeField(null=True)
-    last_message_at = fields.DatetimeField(null=True)
+    created_at = DatetimeField(default=utcnow)
+    updated_at = DatetimeField(default=utcnow)
+    first_response_at = DatetimeField(null=True)
+    closed_at = DatetimeField(null=True)
+    last_message_at = DatetimeField(null=True)
     # Kept with the timestamps they derive from, so analytics ranks plain integers read
     # straight from an index instead of computing a duration for every row.
     first_response_seconds = fields.IntField(null=True)
@@ -128,7 +146,7 @@ class Message(Model):
     )
     body = fields.TextField()
     internal = fields.BooleanField(default=False)
-    created_at = fields.DatetimeField(default=utcnow)
+    created_at = DatetimeField(default=utcnow)
     client_id = fields.CharField(max_length=64, null=True)
     event_id = fields.BigIntField(null=True)  # its message.created event in the ticket's room
 
@@ -149,7 +167,7 @@ class StatusChange(Model):
     from_status = fields.CharEnumField(Status, max_length=8)
     to_status = fields.CharEnumField(Status, max_length=8)
     note = fields.TextField(null=True)
-    at = fields.DatetimeField(default=utcnow)
+    at = DatetimeField(default=utcnow)
 
     class Meta:
         table = "status_change"
@@ -164,7 +182,7 @@ class Event(Model):
     kind = fields.CharField(max_length=32)
     data = fields.TextField()  # the frame's JSON `data`, kept serialized so replay never re-encodes
     staff_only = fields.BooleanField(default=False)
-    created_at = fields.DatetimeField(default=utcnow)
+    created_at = DatetimeField(default=utcnow)
 
     class Meta:
         table = "event"
@@ -182,7 +200,7 @@ class ReadMarker(Model):
         "models.Ticket", related_name="read_markers", on_delete=fields.CASCADE
     )
     message_id = fields.IntField()
-    updated_at = fields.DatetimeField(default=utcnow)
+    updated_at = DatetimeField(default=utcnow)
 
     class Meta:
         table = "read_marker"

@@ -8,6 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tortoise import Tortoise
+from tortoise.migrations.autodetector import MigrationAutodetector
+
+from helpdesk.config import load_settings
+from helpdesk.db import tortoise_config
+from tests.conftest import settings_for
+
 HELPDESK = [sys.executable, "-m", "helpdesk.cli"]
 
 
@@ -83,3 +90,14 @@ def test_init_db_creates_a_new_database_at_the_latest_schema(tmp_path):
     result = run(["init-db"], database)
     assert result.returncode == 0, result.stderr
     assert {"ticket", "message", "event", "read_marker", "tortoise_migrations"} <= tables(database)
+
+
+async def test_the_migrations_describe_the_models_exactly(tmp_path):
+    """A model change without its migration fails here, not on an operator's upgrade."""
+    config = tortoise_config(load_settings(overrides=settings_for(tmp_path)))
+    await Tortoise.init(config=config)
+    try:
+        pending = await MigrationAutodetector(Tortoise.apps, config["apps"]).changes()
+    finally:
+        await Tortoise.close_connections()
+    assert [(writer.name, writer.operations) for writer in pending] == []
