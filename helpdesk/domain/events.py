@@ -4,11 +4,11 @@ then handed to the live layer once that transaction has committed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -73,10 +73,11 @@ class _Pending:
     staff_only: bool
 
 
-Publisher = Callable[[list[LoggedEvent]], Awaitable[None]]
+class Publisher(Protocol):
+    async def __call__(self, events: list[LoggedEvent], *, tickets_changed: bool) -> None: ...
 
 
-async def _discard(_events: list[LoggedEvent]) -> None:
+async def _discard(_events: list[LoggedEvent], *, tickets_changed: bool) -> None:
     return None
 
 
@@ -96,7 +97,7 @@ class EventLog:
             yield change
             await change.flush()
         if change.written:
-            await self._publish(change.written)
+            await self._publish(change.written, tickets_changed=change.tickets_changed)
 
 
 @dataclass
@@ -105,6 +106,9 @@ class Change:
 
     connection: BaseDBAsyncClient
     now: datetime
+    # False when no ticket's figures moved (a reply after the first response): what counts
+    # tickets, such as the analytics, then need not look again.
+    tickets_changed: bool = True
     written: list[LoggedEvent] = field(default_factory=list)
     _pending: list[_Pending] = field(default_factory=list)
     _locked: bool = False

@@ -91,6 +91,8 @@ async def post_message(
 async def _touch_ticket(ticket: Ticket, author: User, internal: bool, change: Change) -> None:
     """Messages do not bump the version; they keep the reply clocks the board and analytics read.
     The first public staff reply also sets the first response, in the same statement."""
+    first_response = author.is_staff and not internal and ticket.first_response_at is None
+    change.tickets_changed = first_response
     if internal:
         return
     updates: dict[str, Any] = {"last_message_at": change.now}

@@ -66,7 +66,8 @@ class Hub:
         return frozenset(self._connections)
 
     def on_change(self, listener: Callable[[], None]) -> None:
-        """Call `listener` whenever logged events arrive, from this process or another."""
+        """Call `listener` whenever logged events that change tickets arrive, from this process
+        or another (chat replies alone do not count: see `Change.tickets_changed`)."""
         self._on_change.append(listener)
 
     def _changed(self) -> None:
@@ -89,12 +90,19 @@ class Hub:
                 continue
             connection.deliver(room, frame, event_id)
 
-    async def publish_events(self, events: list[LoggedEvent]) -> None:
+    async def publish_events(self, events: list[LoggedEvent], *, tickets_changed: bool) -> None:
         """Deliver committed events here at once, then to the other processes."""
         for event in events:
             self._deliver(event.room, event.frame, staff_only=event.staff_only, event_id=event.id)
-        self._changed()
-        await self._send({"t": "e", "e": [[e.room, e.staff_only, e.id, e.frame] for e in events]})
+        if tickets_changed:
+            self._changed()
+        await self._send(
+            {
+                "t": "e",
+                "e": [[e.room, e.staff_only, e.id, e.frame] for e in events],
+                "c": tickets_changed,
+            }
+        )
 
     async def broadcast(
         self, room: str, frame: str, *, staff_only: bool = False, skip: str | None = None
@@ -142,7 +150,8 @@ class Hub:
         if kind == "e":
             for room, staff_only, event_id, frame in message["e"]:
                 self._deliver(room, frame, staff_only=staff_only, event_id=event_id)
-            self._changed()
+            if message.get("c", True):
+                self._changed()
         elif kind == "b":
             self._deliver(message["r"], message["f"], staff_only=message["s"], skip=message["x"])
         elif kind == "d":

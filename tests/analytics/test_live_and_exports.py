@@ -40,6 +40,25 @@ async def test_a_burst_of_changes_costs_about_one_recomputation_per_interval(app
     assert latest["data"]["by_status"]["open"] == 15
 
 
+async def test_chat_replies_do_not_cost_a_recomputation_but_the_first_response_does(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    messages = f"/api/v1/tickets/{ticket['id']}/messages"
+
+    async def changes_after(client, **message) -> int:
+        before = app.analytics.generation
+        response = await client.post(messages, json={"body": "hello", **message})
+        assert response.status_code == 201, await response.get_data(as_text=True)
+        return app.analytics.generation - before
+
+    assert await changes_after(cast.reporter.client) == 0
+    assert await changes_after(cast.staff.client, internal=True) == 0
+    assert await changes_after(cast.staff.client) == 1  # the first response: its time counts
+    assert await changes_after(cast.staff.client) == 0
+    assert await changes_after(cast.reporter.client) == 0
+    summary = await json_of(await cast.staff.client.get("/api/v1/analytics/summary"))
+    assert summary["first_response_seconds"]["median"] is not None
+
+
 async def test_reporters_never_get_analytics(app, cast):
     async with cast.reporter.client.websocket("/ws") as ws:
         reporter = FrameReader(ws)

@@ -98,7 +98,9 @@ async def test_staff_only_events_skip_reporters():
     for connection in (reporter, staff):
         hub.attach(connection)
         hub.join(connection, "ticket:9")
-    await hub.publish_events([event(1, "ticket:9", staff_only=True), event(2, "ticket:9")])
+    await hub.publish_events(
+        [event(1, "ticket:9", staff_only=True), event(2, "ticket:9")], tickets_changed=True
+    )
     assert len(await drain(reporter)) == 1
     assert len(await drain(staff)) == 2
 
@@ -136,7 +138,7 @@ async def test_events_cross_to_another_process_once(two_brokers):
         there.attach(remote)
         here.join(local, "board")
         there.join(remote, "board")
-        await here.publish_events([event(1, "board")])
+        await here.publish_events([event(1, "board")], tickets_changed=True)
         await settle()
         assert await drain(local) == [event(1, "board").frame]
         assert await drain(remote) == [event(1, "board").frame]
@@ -144,6 +146,26 @@ async def test_events_cross_to_another_process_once(two_brokers):
         await settle()
         assert local.close_code == CloseCode.SIGNED_OUT
         assert remote.close_code is None
+    finally:
+        await here.stop()
+        await there.stop()
+
+
+async def test_only_changes_to_tickets_reach_change_listeners_everywhere(two_brokers):
+    """Listeners (the analytics) hear of changes to tickets, not of every chat reply."""
+    here, there = Hub(two_brokers[0]), Hub(two_brokers[1])
+    heard = {"here": 0, "there": 0}
+    here.on_change(lambda: heard.update(here=heard["here"] + 1))
+    there.on_change(lambda: heard.update(there=heard["there"] + 1))
+    await here.start()
+    await there.start()
+    try:
+        await here.publish_events([event(1, "board")], tickets_changed=False)
+        await settle()
+        assert heard == {"here": 0, "there": 0}
+        await here.publish_events([event(2, "board")], tickets_changed=True)
+        await settle()
+        assert heard == {"here": 1, "there": 1}
     finally:
         await here.stop()
         await there.stop()
@@ -176,7 +198,7 @@ async def test_detach_forgets_every_room(room):
     hub.attach(connection)
     hub.join(connection, room)
     assert set(hub.detach(connection)) == {room, "user:1"}
-    await hub.publish_events([event(1, room)])
+    await hub.publish_events([event(1, room)], tickets_changed=True)
     assert await drain(connection) == []
     assert hub.emptied.is_set()
 
