@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from ..domain.fields import (
     MAX_ID,
@@ -118,6 +119,9 @@ class TicketQuery(BaseModel):
     assignee: str | None = Field(None, description="a staff user id, `me`, or `none`")
     limit: Annotated[int, Field(ge=1, le=100)] = 50
     cursor: Annotated[str, Field(max_length=20, pattern=r"^[0-9]+$")] | None = None
+    closed_after: AwareDatetime | None = Field(
+        None, description="only tickets closed at or after this moment (ISO 8601, with its offset)"
+    )
 
     @field_validator("status")
     @classmethod
@@ -127,6 +131,14 @@ class TicketQuery(BaseModel):
                 if part.strip() not in Status._value2member_map_:
                     raise ValueError(f"unknown status {part.strip()!r}; use open, active, closed")
         return value
+
+    @field_validator("closed_after")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        try:
+            return value.astimezone(UTC) if value is not None else None
+        except OverflowError:  # year 1 at +14:00, say: no such moment in UTC
+            raise ValueError("that moment is out of range") from None
 
     @field_validator("assignee")
     @classmethod

@@ -41,6 +41,7 @@ def filters_from(query: TicketQuery, user: User) -> tickets.TicketFilters:
         q=query.q.strip() if query.q else None,
         limit=query.limit,
         cursor=int(query.cursor) if query.cursor else None,
+        closed_after=query.closed_after,
     )
 
 

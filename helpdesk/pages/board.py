@@ -15,6 +15,7 @@ from ..domain.accounts import active_staff
 from ..domain.activity import last_event_id
 from ..domain.events import BOARD_ROOM
 from ..domain.serialize import ticket_json
+from ..encoding import isoformat
 from ..models import Status, utcnow
 from ..web.sessions import require_account
 from .forms import parse_form
@@ -33,6 +34,7 @@ async def board() -> ResponseReturnValue:
     query = query or TicketQuery()
     base = filters_from(query, user)
     since = await last_event_id(user, BOARD_ROOM)  # before reading: the socket replays the rest
+    recently = utcnow() - RECENTLY_CLOSED
     columns, more = {}, {}
     for status in Status:
         filters = ticket_rules.TicketFilters(
@@ -41,11 +43,11 @@ async def board() -> ResponseReturnValue:
             assignee=base.assignee,
             q=base.q,
             limit=COLUMN_SIZE,
-            closed_after=utcnow() - RECENTLY_CLOSED if status == Status.CLOSED else None,
+            closed_after=recently if status == Status.CLOSED else None,
         )
         page = await ticket_rules.list_tickets(user, filters)
         columns[status.value] = [ticket_json(ticket) for ticket in page.items]
-        more[status.value] = page.next_cursor is not None
+        more[status.value] = page.next_cursor  # the board's "Show more" asks the API from there
     staff = await active_staff()
     return await render_template(
         "board.html",
@@ -54,6 +56,7 @@ async def board() -> ResponseReturnValue:
         assignee_filter=base.assignee,
         columns=columns,
         more=more,
+        closed_after=isoformat(recently),
         staff=staff,
         filters=query,
         errors=errors,

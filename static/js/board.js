@@ -187,6 +187,43 @@ export function startBoard(socket) {
     else announce(`#${card.dataset.ticketId} cannot move ${key.key === "ArrowRight" ? "right" : "left"}.`);
   });
 
+  // Columns the server cut at its page size: the rest, a page at a time, from the API.
+  async function showMore(button) {
+    const status = button.dataset.status;
+    const query = new URLSearchParams({ status, cursor: button.dataset.cursor });
+    if (filters.category) query.set("category", filters.category);
+    if (filters.assignee) query.set("assignee", filters.assignee);
+    if (board.dataset.filterQ) query.set("q", board.dataset.filterQ);
+    if (status === "closed") query.set("closed_after", board.dataset.closedAfter);
+    button.disabled = true;
+    const result = await api("GET", `/tickets?${query}`);
+    button.disabled = false;
+    if (!result.ok) {
+      toast(`Could not show more tickets: ${sentence(result.error.detail)}`, { kind: "error" });
+      return;
+    }
+    const added = [];
+    for (const ticket of result.data.items) {
+      if (cardFor(ticket.id) || !matches(ticket)) continue; // a live event has placed it already
+      const card = buildCard(ticket);
+      prepare(card);
+      lists[status].append(card);
+      added.push(card);
+    }
+    if (result.data.next_cursor) button.dataset.cursor = result.data.next_cursor;
+    else {
+      $("[data-count]", lists[status].closest(".column")).removeAttribute("data-more");
+      button.remove();
+      added[0]?.focus(); // the button is gone: keep the keyboard where the new cards are
+    }
+    recount();
+    announce(`${added.length} more ${COLUMN_NAMES[status].toLowerCase()} tickets shown.`);
+  }
+
+  for (const button of $$(".show-more", board)) {
+    button.hidden = false;
+    button.addEventListener("click", () => showMore(button));
+  }
   for (const card of $$(".card", board)) prepare(card);
   socket.join("board", Number(board.dataset.since));
 }

@@ -89,3 +89,38 @@ async def test_last_page_has_no_cursor(app, cast):
     page = await json_of(await cast.staff.client.get("/api/v1/tickets?limit=3"))
     assert len(page["items"]) == 3
     assert page["next_cursor"] is None
+
+
+async def test_closed_after_lists_what_was_closed_since(app, cast):
+    early, late = (
+        await create_ticket(cast.reporter.client),
+        await create_ticket(cast.reporter.client),
+    )
+    await create_ticket(cast.reporter.client)  # still open
+    for ticket in (early, late):
+        for status in ("active", "closed"):
+            response = await cast.staff.client.post(
+                f"/api/v1/tickets/{ticket['id']}/status", json={"status": status}
+            )
+            assert response.status_code == 200
+    closed_at = (await json_of(response))["closed_at"]  # the later one's
+
+    async def ids(moment: str) -> list[int]:
+        response = await cast.staff.client.get(
+            "/api/v1/tickets", query_string={"closed_after": moment}
+        )
+        assert response.status_code == 200
+        return [t["id"] for t in (await json_of(response))["items"]]
+
+    assert await ids("2000-01-01T00:00:00+00:00") == [late["id"], early["id"]]
+    assert await ids(closed_at) == [late["id"]]
+    assert await ids("2999-01-01T00:00:00+05:00") == []
+
+
+@pytest.mark.parametrize(
+    "moment", ["yesterday", "2026-11-20T10:00:00", "0001-01-01T00:00:00+14:00", "2026-13-01T00:00Z"]
+)
+async def test_closed_after_needs_a_real_moment_with_its_offset(app, cast, moment):
+    response = await cast.staff.client.get("/api/v1/tickets", query_string={"closed_after": moment})
+    assert response.status_code == 400
+    assert (await json_of(response))["error"]["field"] == "closed_after"

@@ -166,6 +166,32 @@ def test_a_stale_board_move_shows_the_conflict_and_the_current_state(open_sessio
     sam.switch.restore(sam.page)
 
 
+def test_a_long_column_shows_the_rest_on_demand(open_session, live):
+    word = "zebracrossing"
+    with api_client(live, "ben") as ben:
+        ids = []
+        for n in range(53):
+            body = {"title": f"Streetlight {n} out ({word})", "description": "Dark path."}
+            response = ben.post("/api/v1/tickets", json={**body, "category": "facilities"})
+            assert response.status_code == 201
+            ids.append(response.json()["id"])
+    sam = open_session("sam")
+    sam.page.goto(f"/board?q={word}")
+    ready(sam.page)
+    column = sam.page.locator('section.column[data-status="open"]')
+    expect(column.locator(".card")).to_have_count(50)
+    expect(column.locator("[data-count]")).to_have_text("50+")
+
+    column.get_by_role("button", name="Show more").focus()
+    sam.page.keyboard.press("Enter")
+    expect(column.locator(".card")).to_have_count(53)
+    expect(column.locator("[data-count]")).to_have_text("53")
+    expect(column.get_by_role("button", name="Show more")).to_have_count(0)
+    shown = column.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.ticketId)")
+    assert [int(ticket_id) for ticket_id in shown] == ids[::-1]  # newest first, none twice
+    expect(card(sam.page, ids[2], "open")).to_be_focused()  # the first of the new ones
+
+
 def test_phone_width_report_and_chat(open_session):
     dmitri = open_session("dmitri", phone=True)
     ticket_id = report(
