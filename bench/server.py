@@ -188,8 +188,8 @@ async def wait_ready(server: Server, path: str = "/", within: float = 30.0) -> N
 
 def app_env(root: Path, database: Path, **settings: str) -> dict[str, str]:
     """The app's environment: its own database and instance folder, no HTTP rate limits, and
-    per-socket and per-user message budgets high enough that the bench measures throughput,
-    not flood control (the limits' own bookkeeping still runs)."""
+    per-socket, per-user message and per-reporter ticket budgets high enough that the bench
+    measures throughput, not flood control (the limits' own bookkeeping still runs)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("HELPDESK_")}
     env.update(
         {
@@ -200,6 +200,7 @@ def app_env(root: Path, database: Path, **settings: str) -> dict[str, str]:
             "HELPDESK_WS_RATE_PER_SECOND": "100000",
             "HELPDESK_WS_BURST": "100000",
             "HELPDESK_CHAT_MESSAGES": "100000000",
+            "HELPDESK_REPORTS_PER_HOUR": "100000000",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -111,6 +111,13 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         "too many failed sign-ins; wait a moment and try again",
         settings.namespace,
     )
+    app.report_throttle = Throttle(
+        limits,
+        settings.reports_per_hour,
+        3600,
+        "you have reported many issues in the last hour; wait a while, or add to one of them",
+        settings.namespace,
+    )
     app.chat_throttle = Throttle(
         limits,
         settings.chat_messages,

@@ -38,6 +38,7 @@ class Settings:
     login_window_seconds: int = 60
     chat_messages: int = 20
     chat_window_seconds: int = 10
+    reports_per_hour: int = 20  # tickets a reporter may open an hour (staff are not limited)
     ws_queue_size: int = 256
     ws_rate_per_second: float = 10.0
     ws_burst: int = 30

@@ -11,7 +11,17 @@ from ..domain.serialize import status_change_json, ticket_json
 from ..models import User
 from ..web.context import json_response, services
 from ..web.sessions import require_account
-from .openapi import JSON_BODY, ONE_TICKET, QUERY, SIGNED_IN, STAFF, VERSIONED, errors
+from ..web.throttle import take_report_allowance
+from .openapi import (
+    JSON_BODY,
+    ONE_TICKET,
+    QUERY,
+    RATE_LIMITED,
+    SIGNED_IN,
+    STAFF,
+    VERSIONED,
+    errors,
+)
 from .schemas import (
     AssignIn,
     HistoryOut,
@@ -49,10 +59,11 @@ def filters_from(query: TicketQuery, user: User) -> tickets.TicketFilters:
 @tag(["tickets"])
 @validate_request(TicketIn)
 @document_response(TicketOut, 201)
-@errors(JSON_BODY, SIGNED_IN)
+@errors(JSON_BODY, SIGNED_IN, RATE_LIMITED)
 async def post_ticket(data: TicketIn) -> Response:
-    """Report a problem."""
+    """Report a problem (reporters: `HELPDESK_REPORTS_PER_HOUR` an hour, then 429)."""
     user = await require_account()
+    await take_report_allowance(user)
     draft = tickets.TicketDraft(
         title=data.title,
         description=data.description,

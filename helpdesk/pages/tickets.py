@@ -19,10 +19,11 @@ from ..domain.reads import unread_counts
 from ..domain.serialize import message_json, status_change_json, ticket_json
 from ..domain.workflow import targets_for
 from ..encoding import loads
-from ..errors import HelpdeskError
+from ..errors import HelpdeskError, RateLimited
 from ..models import Category, Priority, Status, User
 from ..web.context import services
 from ..web.sessions import require_account
+from ..web.throttle import chat_keys, take_report_allowance
 from .forms import FieldErrors, error_for_form, parse_form
 
 blueprint = Blueprint("tickets", __name__)
@@ -116,6 +117,13 @@ async def new_ticket() -> ResponseReturnValue:
             location=data.location,
             priority=data.priority,
         )
+        try:
+            await take_report_allowance(user)
+        except RateLimited as limited:  # keep what they typed: they can send it later
+            page = await render_template(
+                "tickets/new.html", **form_context(errors=error_for_form(limited), values=form)
+            )
+            return page, 429, {"Retry-After": str(limited.retry_after)}
         ticket = await ticket_rules.create_ticket(services().event_log, user, draft)
         return redirect(url_for("tickets.ticket_page", ticket_id=ticket.id))
     page = await render_template("tickets/new.html", **form_context(errors=errors, values=form))
@@ -208,6 +216,7 @@ async def reply(ticket_id: int) -> ResponseReturnValue:
     user = await require_account()
 
     async def action(data: MessageIn, _form: Any) -> None:
+        await services().chat_throttle.take(chat_keys(user.id))
         await post_message(
             services().event_log,
             user,

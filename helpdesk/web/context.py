@@ -25,6 +25,7 @@ class HelpdeskApp(Quart):
     presence: PresenceStore
     event_log: EventLog
     login_throttle: Throttle
+    report_throttle: Throttle
     chat_throttle: Throttle
     analytics: Analytics
 

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from quart_rate_limiter.store import RateLimiterStoreABC
 
 from ..errors import RateLimited
+from ..models import User
+from .context import services
 
 
 class Throttle:
@@ -57,6 +59,18 @@ class Throttle:
 def login_keys(client_address: str, username: str) -> list[str]:
     """Failed sign-ins count per client address and per account."""
     return [f"login:addr:{client_address}", f"login:user:{username.lower()}"]
+
+
+def report_keys(user_id: int) -> list[str]:
+    """New tickets count per reporter, whichever page, script or worker they come through."""
+    return [f"report:user:{user_id}"]
+
+
+async def take_report_allowance(user: User) -> None:
+    """Raise RateLimited when a reporter has opened too many tickets lately: a script or a stuck
+    form must not flood every staff board. Staff log calls for others, so they are not counted."""
+    if not user.is_staff:
+        await services().report_throttle.take(report_keys(user.id))
 
 
 def chat_keys(user_id: int) -> list[str]:

@@ -168,11 +168,11 @@ def test_a_stale_board_move_shows_the_conflict_and_the_current_state(open_sessio
 
 def test_a_long_column_shows_the_rest_on_demand(open_session, live):
     word = "zebracrossing"
-    with api_client(live, "ben") as ben:
+    with api_client(live, "priya") as priya:  # staff logging calls: no hourly report limit
         ids = []
         for n in range(53):
             body = {"title": f"Streetlight {n} out ({word})", "description": "Dark path."}
-            response = ben.post("/api/v1/tickets", json={**body, "category": "facilities"})
+            response = priya.post("/api/v1/tickets", json={**body, "category": "facilities"})
             assert response.status_code == 201
             ids.append(response.json()["id"])
     sam = open_session("sam")

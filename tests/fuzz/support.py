@@ -27,6 +27,7 @@ FUZZ_OVERRIDES: dict[str, Any] = {
     "ws_rate_per_second": 100_000.0,
     "ws_burst": 100_000,
     "chat_messages": 1_000_000,
+    "reports_per_hour": 1_000_000,
     "login_max_failures": 1_000_000,
 }
 # HELPDESK_FUZZ_SCALE=10 runs ten times the examples (still derandomized) for a deeper local hunt.

@@ -243,3 +243,16 @@ async def test_password_page_changes_the_password(app, cast):
         },
     )
     assert weak.status_code == 400
+
+
+async def test_replies_from_the_page_count_against_the_chat_limit_too(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    reply = f"/tickets/{ticket['id']}/messages"
+    limit = app.settings.chat_messages
+    for n in range(limit):
+        response = await cast.reporter.client.post(reply, form={"body": f"Any news? ({n})"})
+        assert response.status_code == 302
+    response = await cast.reporter.client.post(reply, form={"body": "Hello??"})
+    assert response.status_code == 400
+    assert "sending messages too fast" in await text(response)
+    assert await Message.filter(ticket_id=ticket["id"]).count() == limit
