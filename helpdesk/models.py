@@ -18,6 +18,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def seconds_between(later: datetime | None, earlier: datetime) -> int | None:
+    """A ticket's durations (first response, resolution) in whole seconds, None until it ends."""
+    return round((later - earlier).total_seconds()) if later is not None else None
+
+
 class DatetimeField(fields.DatetimeField):
     """Tortoise's DatetimeField, read faster from SQLite.
 

@@ -22,6 +22,7 @@ from .models import (
     StatusChange,
     Ticket,
     User,
+    seconds_between,
     utcnow,
 )
 
@@ -178,10 +179,6 @@ def _campus_hour(rng: random.Random, day: datetime) -> datetime:
     return day.replace(hour=hour, minute=rng.randrange(60), second=rng.randrange(60))
 
 
-def _seconds(later: datetime | None, earlier: datetime) -> int | None:
-    return round((later - earlier).total_seconds()) if later is not None else None
-
-
 async def _demo_users() -> tuple[list[User], list[User]]:
     shared_hash = await hash_password(DEMO_PASSWORD)
     reporters, staff = [], []
@@ -276,8 +273,8 @@ async def _seed_ticket(
         first_response_at=first_response,
         closed_at=closed_at,
         last_message_at=closed_at or first_response,
-        first_response_seconds=_seconds(first_response, created),
-        resolution_seconds=_seconds(closed_at, created),
+        first_response_seconds=seconds_between(first_response, created),
+        resolution_seconds=seconds_between(closed_at, created),
     )
     ticket.reporter, ticket.assignee = reporter, ticket.assignee
     if first_response is None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..db import read_connection
 from ..encoding import isoformat
-from ..models import Ticket, utcnow
+from ..models import Ticket, seconds_between, utcnow
 from .queries import Window
 
 COLUMNS = [
@@ -39,10 +39,6 @@ def cell(value: Any) -> Any:
     return value
 
 
-def _seconds(later: datetime | None, earlier: datetime) -> int | None:
-    return round((later - earlier).total_seconds()) if later is not None else None
-
-
 def row_of(ticket: Ticket) -> list[Any]:
     return [
         cell(value)
@@ -57,9 +53,9 @@ def row_of(ticket: Ticket) -> list[Any]:
             ticket.reporter.username,
             ticket.assignee.username if ticket.assignee else "",
             isoformat(ticket.first_response_at) or "",
-            _seconds(ticket.first_response_at, ticket.created_at),
+            seconds_between(ticket.first_response_at, ticket.created_at),
             isoformat(ticket.closed_at) or "",
-            _seconds(ticket.closed_at, ticket.created_at),
+            seconds_between(ticket.closed_at, ticket.created_at),
         )
     ]
 

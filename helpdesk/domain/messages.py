@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Coalesce
 
 from ..errors import Conflict, Forbidden
-from ..models import Message, Status, Ticket, User
+from ..models import Message, Status, Ticket, User, seconds_between
 from .access import visible_ticket
 from .events import Change, EventLog, ticket_audience, ticket_room
 from .serialize import message_json
@@ -97,7 +97,7 @@ async def _touch_ticket(ticket: Ticket, author: User, internal: bool, change: Ch
         return
     updates: dict[str, Any] = {"last_message_at": change.now}
     if author.is_staff:
-        waited = round((change.now - ticket.created_at).total_seconds())
+        waited = seconds_between(change.now, ticket.created_at)
         updates["first_response_at"] = Coalesce("first_response_at", change.now)
         updates["first_response_seconds"] = Coalesce("first_response_seconds", waited)
     await Ticket.filter(id=ticket.id).using_db(change.connection).update(**updates)

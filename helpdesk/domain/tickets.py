@@ -9,7 +9,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from ..errors import Conflict, Forbidden, StaleVersion, ValidationFailed
-from ..models import Category, Priority, Status, StatusChange, Ticket, User
+from ..models import Category, Priority, Status, StatusChange, Ticket, User, seconds_between
 from .access import require_staff, visible_ticket
 from .events import EventLog, ticket_audience
 from .serialize import ticket_json, user_ref
@@ -157,7 +157,7 @@ async def change_status(
         ticket.updated_at = change.now
         if target == Status.CLOSED:
             ticket.closed_at = change.now
-            ticket.resolution_seconds = round((change.now - ticket.created_at).total_seconds())
+            ticket.resolution_seconds = seconds_between(change.now, ticket.created_at)
         elif source == Status.CLOSED:
             ticket.closed_at = None
             ticket.resolution_seconds = None
