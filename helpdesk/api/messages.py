@@ -12,7 +12,7 @@ from ..domain.serialize import message_json
 from ..live import frames
 from ..web.context import json_response, services
 from ..web.sessions import require_account
-from ..web.throttle import chat_keys
+from ..web.throttle import take_chat_allowance
 from .openapi import (
     JSON_BODY,
     ONE_TICKET,
@@ -59,7 +59,7 @@ async def get_messages(ticket_id: int, query_args: MessagesQuery) -> Response:
 async def post_ticket_message(ticket_id: int, data: MessageIn) -> Response:
     """Reply, or (staff) add an internal note; a repeated `client_id` returns the first (200)."""
     user = await require_account()
-    await services().chat_throttle.take(chat_keys(user.id))
+    await take_chat_allowance(user)
     posted = await post_message(
         services().event_log,
         user,

@@ -19,7 +19,7 @@ from ..errors import Conflict, HelpdeskError, NotFound, RateLimited, ValidationF
 from ..web.context import HelpdeskApp, services
 from ..web.security import is_cross_site
 from ..web.sessions import current_session
-from ..web.throttle import chat_keys
+from ..web.throttle import take_chat_allowance
 from . import frames
 from .connection import CloseCode, Connection, TokenBucket
 from .protocol import (
@@ -208,7 +208,7 @@ class LiveSession:
         ticket_id = parse_ticket_room(frame.room)
         if ticket_id is None:
             raise NotFound(f"you cannot write to {frame.room}")
-        await self.app.chat_throttle.take(chat_keys(self.user.id))
+        await take_chat_allowance(self.user)
         posted = await post_message(
             self.app.event_log,
             self.user,

@@ -23,7 +23,7 @@ from ..errors import HelpdeskError, RateLimited
 from ..models import Category, Priority, Status, User
 from ..web.context import services
 from ..web.sessions import require_account
-from ..web.throttle import chat_keys, take_report_allowance
+from ..web.throttle import take_chat_allowance, take_report_allowance
 from .forms import FieldErrors, error_for_form, parse_form
 
 blueprint = Blueprint("tickets", __name__)
@@ -216,7 +216,7 @@ async def reply(ticket_id: int) -> ResponseReturnValue:
     user = await require_account()
 
     async def action(data: MessageIn, _form: Any) -> None:
-        await services().chat_throttle.take(chat_keys(user.id))
+        await take_chat_allowance(user)
         await post_message(
             services().event_log,
             user,

@@ -34,20 +34,29 @@ class Throttle:
         """Raise RateLimited while any key has used up its allowance."""
         now = datetime.now(UTC)
         for key in keys:
-            tat = await self._tat(key, now)
-            wait = (tat - (self.window - self.interval)) - now
-            if wait > timedelta(0):
-                raise RateLimited(self.refusal, retry_after=max(1, math.ceil(wait.total_seconds())))
+            self._refuse_if_used_up(await self._tat(key, now), now)
 
     async def spend(self, keys: list[str]) -> None:
         now = datetime.now(UTC)
         for key in keys:
-            tat = await self._tat(key, now)
-            await self.store.set(f"{self.prefix}:{key}", max(tat, now) + self.interval)
+            await self._use(key, await self._tat(key, now), now)
 
     async def take(self, keys: list[str]) -> None:
-        await self.check(keys)
-        await self.spend(keys)
+        """`check`, then `spend`, reading each key's count once (a round trip on Redis)."""
+        now = datetime.now(UTC)
+        tats = [await self._tat(key, now) for key in keys]
+        for tat in tats:
+            self._refuse_if_used_up(tat, now)
+        for key, tat in zip(keys, tats, strict=True):
+            await self._use(key, tat, now)
+
+    def _refuse_if_used_up(self, tat: datetime, now: datetime) -> None:
+        wait = (tat - (self.window - self.interval)) - now
+        if wait > timedelta(0):
+            raise RateLimited(self.refusal, retry_after=max(1, math.ceil(wait.total_seconds())))
+
+    async def _use(self, key: str, tat: datetime, now: datetime) -> None:
+        await self.store.set(f"{self.prefix}:{key}", max(tat, now) + self.interval)
 
     async def _tat(self, key: str, now: datetime) -> datetime:
         tat = await self.store.get(f"{self.prefix}:{key}", now)
@@ -76,3 +85,9 @@ async def take_report_allowance(user: User) -> None:
 def chat_keys(user_id: int) -> list[str]:
     """Messages count per person, whichever socket, tab or worker they come through."""
     return [f"chat:user:{user_id}"]
+
+
+async def take_chat_allowance(user: User) -> None:
+    """Raise RateLimited when someone sends messages faster than a person types, whether over
+    the socket, the API or the page's form."""
+    await services().chat_throttle.take(chat_keys(user.id))
