@@ -44,17 +44,17 @@ class LoggedEvent:
     frame: str
 
     @classmethod
+    def of(
+        cls, event_id: int, room: str, kind: str, data: str, staff_only: bool, at: str
+    ) -> LoggedEvent:
+        return cls(
+            event_id, room, kind, data, staff_only, at, event_frame(event_id, room, kind, data, at)
+        )
+
+    @classmethod
     def from_row(cls, row: Event) -> LoggedEvent:
         at = isoformat(row.created_at) or ""
-        return cls(
-            row.id,
-            row.room,
-            row.kind,
-            row.data,
-            row.staff_only,
-            at,
-            event_frame(row.id, row.room, row.kind, row.data, at),
-        )
+        return cls.of(row.id, row.room, row.kind, row.data, row.staff_only, at)
 
 
 def event_frame(event_id: int, room: str, kind: str, data: str, at: str) -> str:
@@ -153,15 +153,7 @@ class Change:
         ids = sorted(int(row["id"]) for row in inserted)
         at = isoformat(self.now) or ""
         flushed = [
-            LoggedEvent(
-                event_id,
-                room,
-                pending.kind,
-                pending.data,
-                pending.staff_only,
-                at,
-                event_frame(event_id, room, pending.kind, pending.data, at),
-            )
+            LoggedEvent.of(event_id, room, pending.kind, pending.data, pending.staff_only, at)
             for event_id, (room, pending) in zip(ids, rows, strict=True)
         ]
         self._pending.clear()
