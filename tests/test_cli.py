@@ -5,31 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from helpdesk import create_app
-
-HELPDESK = [sys.executable, "-m", "helpdesk.cli"]
+from tests.command import HELPDESK, run_helpdesk
 
 
 def run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
-        "HELPDESK_INSTANCE_PATH": str(tmp_path / "instance"),
-    }
-    return subprocess.run(
-        [*HELPDESK, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_helpdesk(args, tmp_path / "cli.sqlite3", stdin)
 
 
 def test_init_db_is_repeatable(tmp_path):

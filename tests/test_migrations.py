@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from tortoise import Tortoise
@@ -13,28 +10,8 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 
 from helpdesk.config import load_settings
 from helpdesk.db import tortoise_config
+from tests.command import run_helpdesk as run
 from tests.conftest import settings_for
-
-HELPDESK = [sys.executable, "-m", "helpdesk.cli"]
-
-
-def run(args: list[str], database: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HELPDESK_")}
-    env.update(
-        {
-            "HELPDESK_DATABASE_URL": f"sqlite:///{database}",
-            "HELPDESK_INSTANCE_PATH": str(database.parent / "instance"),
-        }
-    )
-    return subprocess.run(
-        [*HELPDESK, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
 
 
 def tables(database: Path) -> set[str]:
