@@ -17,7 +17,7 @@ function summary(kind, data) {
 
 export function startDashboard(socket, me) {
   const dashboard = $("#dashboard");
-  const since = Number(dashboard.dataset.since);
+  const since = Number(dashboard.dataset.userRoomSince);
   const list = $("#my-tickets");
   const showingClosed = list.dataset.show === "closed";
   const activity = $("#activity");

@@ -12,6 +12,13 @@ function storedSince() {
   return Number.isFinite(value) && value > 0 ? value : null;
 }
 
+// A page that shows the user room's events says how far it was rendered; with nothing stored
+// from an earlier page, replay from there, or what happened while the socket connected is lost.
+function renderedSince() {
+  const value = Number(document.querySelector("[data-user-room-since]")?.dataset.userRoomSince);
+  return Number.isFinite(value) && value >= 0 ? value : null;
+}
+
 function viewingTicket(ticketId) {
   const page = document.getElementById("ticket");
   return page !== null && Number(page.dataset.ticketId) === ticketId && document.visibilityState === "visible";
@@ -49,5 +56,5 @@ export function watchNotifications(socket, me) {
       toast(notice.text, { href: notice.href, key: `event-${frame.id}` });
     }
   });
-  socket.join(room, storedSince());
+  socket.join(room, storedSince() ?? renderedSince());
 }

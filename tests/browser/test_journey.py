@@ -192,6 +192,22 @@ def test_a_long_column_shows_the_rest_on_demand(open_session, live):
     expect(card(sam.page, ids[2], "open")).to_be_focused()  # the first of the new ones
 
 
+def test_what_happens_while_the_dashboard_connects_is_not_lost(open_session, live):
+    with api_client(live, "dmitri") as dmitri_api:
+        body = {"title": "Flickering light", "description": "Stairwell C", "category": "facilities"}
+        ticket_id = dmitri_api.post("/api/v1/tickets", json=body).json()["id"]
+    dmitri = open_session("dmitri")  # a fresh tab: nothing remembered from an earlier page
+    dmitri.switch.drop()
+    dmitri.page.reload()  # rendered, but its socket is not through yet
+    ready(dmitri.page)
+    with api_client(live, "priya") as priya:
+        moved = priya.post(f"/api/v1/tickets/{ticket_id}/status", json={"status": "active"})
+        assert moved.status_code == 200
+    dmitri.switch.restore(dmitri.page)
+    expect(dmitri.page.locator(f'[data-ticket-id="{ticket_id}"] .status')).to_have_text("active")
+    expect(dmitri.page.locator(".toast")).to_contain_text("is now active")
+
+
 def test_phone_width_report_and_chat(open_session):
     dmitri = open_session("dmitri", phone=True)
     ticket_id = report(
