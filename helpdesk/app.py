@@ -24,6 +24,7 @@ from .broker.redis import RedisBroker
 from .config import Settings, load_settings
 from .domain.accounts import SESSION_LIFETIME
 from .domain.events import EventLog
+from .domain.message_writer import MessageWriter
 from .errors import Forbidden
 from .live import compression, socket
 from .live.connection import CloseCode
@@ -134,6 +135,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         else LocalPresence()
     )
     app.event_log = EventLog(app.hub.publish_events)
+    app.message_writer = MessageWriter(app.event_log)
     app.analytics = Analytics(app.hub, app.broker, settings.analytics_interval_seconds)
 
     register_error_handlers(app)

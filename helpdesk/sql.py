@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from tortoise import connections
@@ -59,8 +60,24 @@ class PostgresDialect(Dialect):
         return f"trim(split_part({column}, ',', 1))"
 
 
+SQLITE, POSTGRES = Dialect(), PostgresDialect()
+
+
 def dialect_of(connection: BaseDBAsyncClient) -> Dialect:
-    return PostgresDialect() if connection.capabilities.dialect == "postgres" else Dialect()
+    return POSTGRES if connection.capabilities.dialect == "postgres" else SQLITE
+
+
+@lru_cache(maxsize=1024)
+def _positional(sql: str, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    """`sql` with its `:names` turned into the dialect's placeholders, and the names in order:
+    worked out once per text, since the hot statements repeat."""
+    names: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return dialect.placeholder(len(names))
+
+    return _NAMED.sub(replace, sql), tuple(names)
 
 
 class Database:
@@ -72,14 +89,14 @@ class Database:
         self.dialect = dialect_of(self.connection)
 
     def bind(self, sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
-        values: list[Any] = []
-
-        def replace(match: re.Match[str]) -> str:
-            values.append(self.dialect.value(params[match.group(1)]))
-            return self.dialect.placeholder(len(values))
-
-        return _NAMED.sub(replace, sql), values
+        query, names = _positional(sql, self.dialect)
+        value = self.dialect.value
+        return query, [value(params[name]) for name in names]
 
     async def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         query, values = self.bind(sql, params)
         return await self.connection.execute_query_dict(query, values)
+
+    async def execute(self, sql: str, **params: Any) -> None:
+        query, values = self.bind(sql, params)
+        await self.connection.execute_query(query, values)

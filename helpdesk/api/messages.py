@@ -61,7 +61,7 @@ async def post_ticket_message(ticket_id: int, data: MessageIn) -> Response:
     user = await require_account()
     await take_chat_allowance(user)
     posted = await post_message(
-        services().event_log,
+        services().message_writer,
         user,
         ticket_id,
         data.body,

@@ -2,44 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from tortoise.exceptions import IntegrityError
-from tortoise.functions import Coalesce
-
 from ..errors import Conflict, Forbidden
-from ..models import Message, Status, Ticket, User, seconds_between
+from ..models import Message, Status, User
 from .access import visible_ticket
-from .events import Change, EventLog, ticket_audience, ticket_room
-from .serialize import message_json
+from .message_writer import Draft, MessageWriter, Posted
 
 MESSAGE_PAGE = 200
 
 
-@dataclass(frozen=True)
-class Posted:
-    """A stored message and its `message.created` event in the ticket's room."""
-
-    message: Message
-    event_id: int
-    duplicate: bool
-
-
-async def _previous(author: User, client_id: str | None, ticket_id: int) -> Posted | None:
-    if client_id is None:
-        return None
-    message = await Message.get_or_none(author_id=author.id, client_id=client_id)
-    if message is None:
-        return None
-    if message.ticket_id != ticket_id or message.event_id is None:
-        raise Conflict("that client_id was already used for another message", field="client_id")
-    message.author = author
-    return Posted(message, message.event_id, duplicate=True)
-
-
 async def post_message(
-    log: EventLog,
+    writer: MessageWriter,
     author: User,
     ticket_id: int,
     body: str,
@@ -47,60 +19,14 @@ async def post_message(
     internal: bool = False,
     client_id: str | None = None,
 ) -> Posted:
-    """Store a message and its events; the same `client_id` again returns the first one.
-
-    A retry is rare, so it is found by the unique (author, client_id) index refusing the insert,
-    rather than by a lookup before every message.
-    """
+    """Check the rules, then store the message and its events with the writer's next batch;
+    the same `client_id` again returns the first message."""
     ticket = await visible_ticket(author, ticket_id)
     if internal and not author.is_staff:
         raise Forbidden("only staff may write internal notes", field="internal")
     if not author.is_staff and ticket.status == Status.CLOSED:
         raise Conflict("this ticket is closed; reopen it to continue the conversation")
-    try:
-        async with log.change() as change:
-            message = await Message.create(
-                ticket_id=ticket_id,
-                author=author,
-                body=body,
-                internal=internal,
-                client_id=client_id,
-                created_at=change.now,
-                using_db=change.connection,
-            )
-            message.author = author
-            rooms = ticket_audience(ticket, staff_only=internal)
-            change.emit(rooms, "message.created", message_json(message), staff_only=internal)
-            flushed = await change.flush()
-            message.event_id = next(e.id for e in flushed if e.room == ticket_room(ticket_id))
-            await (
-                Message.filter(id=message.id)
-                .using_db(change.connection)
-                .update(event_id=message.event_id)
-            )
-            await _touch_ticket(ticket, author, internal, change)
-    except IntegrityError:
-        previous = await _previous(author, client_id, ticket_id)
-        if previous is None:
-            raise
-        return previous
-    assert message.event_id is not None
-    return Posted(message, message.event_id, duplicate=False)
-
-
-async def _touch_ticket(ticket: Ticket, author: User, internal: bool, change: Change) -> None:
-    """Messages do not bump the version; they keep the reply clocks the board and analytics read.
-    The first public staff reply also sets the first response, in the same statement."""
-    first_response = author.is_staff and not internal and ticket.first_response_at is None
-    change.tickets_changed = first_response
-    if internal:
-        return
-    updates: dict[str, Any] = {"last_message_at": change.now}
-    if author.is_staff:
-        waited = seconds_between(change.now, ticket.created_at)
-        updates["first_response_at"] = Coalesce("first_response_at", change.now)
-        updates["first_response_seconds"] = Coalesce("first_response_seconds", waited)
-    await Ticket.filter(id=ticket.id).using_db(change.connection).update(**updates)
+    return await writer.write(Draft(author, ticket, body, internal, client_id))
 
 
 async def list_messages(

@@ -210,7 +210,7 @@ class LiveSession:
             raise NotFound(f"you cannot write to {frame.room}")
         await take_chat_allowance(self.user)
         posted = await post_message(
-            self.app.event_log,
+            self.app.message_writer,
             self.user,
             ticket_id,
             frame.body,

@@ -218,7 +218,7 @@ async def reply(ticket_id: int) -> ResponseReturnValue:
     async def action(data: MessageIn, _form: Any) -> None:
         await take_chat_allowance(user)
         await post_message(
-            services().event_log,
+            services().message_writer,
             user,
             ticket_id,
             data.body,

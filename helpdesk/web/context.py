@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..broker import Broker
     from ..config import Settings
     from ..domain.events import EventLog
+    from ..domain.message_writer import MessageWriter
     from ..live.hub import Hub
     from ..live.presence import PresenceStore
     from .throttle import Throttle
@@ -24,6 +25,7 @@ class HelpdeskApp(Quart):
     hub: Hub
     presence: PresenceStore
     event_log: EventLog
+    message_writer: MessageWriter
     login_throttle: Throttle
     report_throttle: Throttle
     chat_throttle: Throttle
