@@ -336,8 +336,8 @@ async def test_nothing_lost_or_doubled_while_reconnecting_under_traffic(people):
 async def test_compression_uses_small_windows_and_long_chats_survive_it(
     people, client_offers_its_window
 ):
-    """Frames are compressed with 4 KiB windows (an idle socket then holds kilobytes, not a
-    quarter MiB); a client that did not agree to a small window keeps its own."""
+    """Frames are compressed with 4 KiB windows, each message on its own (an idle socket then
+    holds no compressor); a client that did not agree to a small window keeps its own."""
     reporter, _, staff, _ = people
     ticket = await report(reporter)
     room = f"ticket:{ticket['id']}"
@@ -346,6 +346,7 @@ async def test_compression_uses_small_windows_and_long_chats_survive_it(
     s_tab = await staff.socket()
     agreed = reporter.sockets[-1].response.headers["Sec-WebSocket-Extensions"]
     assert "server_max_window_bits=12" in agreed
+    assert "server_no_context_takeover" in agreed
     assert ("client_max_window_bits=12" in agreed) is client_offers_its_window
     await r_tab.join(room)
     await s_tab.join(room)
