@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from helpdesk.models import AuthSession, Role, User
+from helpdesk.models import AuthSession, Role, User, utcnow
 from tests.conftest import PASSWORD, make_user
 
 
@@ -207,3 +209,16 @@ async def test_only_admins_manage_accounts(app, cast):
         )
         assert response.status_code == 403
     assert not await User.exists(username="nina")
+
+
+async def test_an_expired_session_is_signed_out_and_a_live_one_is_not(app, cast):
+    me = await (await cast.reporter.client.get("/api/v1/me")).get_json()
+    assert me["username"] == "rita"
+    session = await AuthSession.get(user_id=cast.reporter.id)
+
+    session.expires_at = utcnow() + timedelta(seconds=30)
+    await session.save(update_fields=["expires_at"])
+    assert (await cast.reporter.client.get("/api/v1/me")).status_code == 200
+    session.expires_at = utcnow() - timedelta(seconds=1)
+    await session.save(update_fields=["expires_at"])
+    assert (await cast.reporter.client.get("/api/v1/me")).status_code == 401
