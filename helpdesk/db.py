@@ -26,6 +26,11 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,  # other processes (the CLI, a second worker) wait instead of failing
 }
 
+# Reports read whole indexes: through a memory map they come straight from the OS page cache,
+# instead of being copied into this connection's own small cache (2 MB) one read at a time,
+# which made the first report after start-up three times slower than the next.
+READER_MMAP_BYTES = 256 * 1024 * 1024
+
 
 class SchemaOutOfDate(RuntimeError):
     """The database has migrations still to apply; the message says how."""
@@ -39,7 +44,10 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         connection["engine"] = SQLITE_ENGINE
         credentials.update(SQLITE_PRAGMAS)
         if credentials["file_path"] != ":memory:":  # an in-memory database is one connection
-            reader = {"engine": SQLITE_ENGINE, "credentials": {**credentials, "query_only": 1}}
+            reader = {
+                "engine": SQLITE_ENGINE,
+                "credentials": {**credentials, "query_only": 1, "mmap_size": READER_MMAP_BYTES},
+            }
             connections_config["reader"] = reader
     else:
         credentials.setdefault("min_size", 1)

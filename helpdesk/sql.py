@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -24,14 +24,13 @@ class Dialect:
     def value(self, value: Any) -> Any:
         if isinstance(value, datetime):
             return value.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")
+        if isinstance(value, date):
+            return value.isoformat()
         return value
 
     def day(self, column: str) -> str:
+        """The UTC calendar day of a timestamp, spelled as migration 0004 indexes it."""
         return f"substr({column}, 1, 10)"
-
-    def without_index(self, column: str) -> str:
-        """The column, with SQLite told not to pick an index for it (`+column`)."""
-        return f"+{column}"
 
     def building(self, column: str) -> str:
         """The part of a location before its first comma: 'Dorm B, room 214' -> 'Dorm B'."""
@@ -51,10 +50,7 @@ class PostgresDialect(Dialect):
         return value
 
     def day(self, column: str) -> str:
-        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-
-    def without_index(self, column: str) -> str:
-        return column  # PostgreSQL's planner needs no hint here
+        return f"date(timezone('UTC', {column}))"  # immutable, so it can be indexed
 
     def building(self, column: str) -> str:
         return f"trim(split_part({column}, ',', 1))"

@@ -7,14 +7,14 @@ first responses to tickets opened in it, and resolutions of tickets closed in it
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ..db import read_connection
-from ..domain.serialize import user_ref
 from ..encoding import isoformat
-from ..models import Category, Role, Status, User, utcnow
+from ..models import Category, Role, Status, utcnow
 from ..sql import Database
 
 MAX_DAYS = 365
@@ -44,6 +44,12 @@ class Window:
         return [first + timedelta(days=offset) for offset in range(self.days)]
 
 
+@dataclass(frozen=True)
+class Days:
+    per_day: list[dict[str, Any]]
+    timed: int  # tickets among them with the duration
+
+
 class Summary:
     """One summary computation: shared connection, dialect and filter for all its queries."""
 
@@ -62,20 +68,25 @@ class Summary:
         return await self.db.rows(sql, **self.params, **extra)
 
     async def compute(self) -> dict[str, Any]:
+        counts = await self.counts()
+        opened = await self.per_day("created_at", "first_response_seconds")
+        closed = await self.per_day("closed_at", "resolution_seconds")
         return {
             "window": {
                 "days": self.window.days,
                 "category": self.params.get("category"),
                 "start": isoformat(self.params["start"]),
             },
-            **await self.counts(),
-            "opened_per_day": await self.per_day("created_at"),
-            "closed_per_day": await self.per_day("closed_at"),
+            **counts,
+            "opened_per_day": opened.per_day,
+            "closed_per_day": closed.per_day,
             "first_response_seconds": await self.percentiles(
-                "first_response_seconds", "created_at"
+                "first_response_seconds", "created_at", opened.timed
             ),
-            "resolution_seconds": await self.percentiles("resolution_seconds", "closed_at"),
-            "backlog_age": await self.backlog_age(),
+            "resolution_seconds": await self.percentiles(
+                "resolution_seconds", "closed_at", closed.timed
+            ),
+            "backlog_age": await self.backlog_age(sum(counts["backlog_by_category"].values())),
             "top_locations": await self.top_locations(),
             "staff_load": await self.staff_load(),
             "generated_at": isoformat(self.now),
@@ -98,26 +109,37 @@ class Summary:
                 backlog[row["category"]] += row["n"]
         return {"by_status": by_status, "by_category": by_category, "backlog_by_category": backlog}
 
-    async def per_day(self, column: str) -> list[dict[str, Any]]:
+    async def per_day(self, column: str, duration: str) -> Days:
+        """Tickets per day of `column` in the window, and how many of them have a `duration`.
+
+        By day, not by moment, so the count reads the (day, duration) index of migration 0004
+        in order, and the durations are counted in the same pass.
+        """
         day = self.sql.day(column)
         rows = await self.rows(
-            f"SELECT {day} AS day, COUNT(*) AS n FROM ticket "
-            f"WHERE {column} >= :start{self.only_category} GROUP BY {day}"
+            f"SELECT {day} AS day, COUNT(*) AS n, COUNT({duration}) AS timed FROM ticket "
+            f"WHERE {day} >= :first_day{self.only_category} GROUP BY {day}",
+            first_day=self.params["start"].date(),
         )
-        counts = {row["day"]: row["n"] for row in rows}
-        return [
-            {"date": day.isoformat(), "count": counts.get(day.isoformat(), 0)}
-            for day in self.window.days_of(self.now)
-        ]
+        counts = {str(row["day"]): row["n"] for row in rows}  # text on SQLite, a date on PG
+        return Days(
+            per_day=[
+                {"date": day.isoformat(), "count": counts.get(day.isoformat(), 0)}
+                for day in self.window.days_of(self.now)
+            ],
+            timed=sum(int(row["timed"]) for row in rows),
+        )
 
-    async def percentiles(self, column: str, window_column: str) -> dict[str, float | None]:
+    async def percentiles(
+        self, column: str, window_column: str, count: int
+    ) -> dict[str, float | None]:
         """Median and p90 with linear interpolation between ranks (as percentile_cont does).
 
-        The database counts the window, then reads the two rows around each percentile from
-        an index sorted by duration: a few rows come back, nothing is sorted per request.
+        `count` is how many tickets in the window have the duration (from `per_day`); the two
+        rows around each percentile are read from an index sorted by duration: a few rows
+        come back, nothing is sorted per request.
         """
         where = f"{window_column} >= :start AND {column} IS NOT NULL{self.only_category}"
-        count = (await self.rows(f"SELECT COUNT(*) AS n FROM ticket WHERE {where}"))[0]["n"]
         if not count:
             return dict.fromkeys(PERCENTILES)
         result = {}
@@ -133,21 +155,25 @@ class Summary:
             result[name] = round(low + (high - low) * remainder / den, 1)
         return result
 
-    async def backlog_age(self) -> list[dict[str, Any]]:
-        cases, bounds = [], {}
-        for index, (label, younger_than) in enumerate(AGE_BUCKETS):
-            if younger_than is None:
-                cases.append(f"ELSE '{label}'")
-            else:
-                bounds[f"age{index}"] = self.now - younger_than
-                cases.append(f"WHEN created_at > :age{index} THEN '{label}'")
-        rows = await self.rows(
-            f"SELECT CASE {' '.join(cases)} END AS bucket, COUNT(*) AS n FROM ticket "
-            f"WHERE status IN ('open', 'active'){self.only_category} GROUP BY 1",
-            **bounds,
-        )
-        counts = {row["bucket"]: row["n"] for row in rows}
-        return [{"bucket": label, "count": counts.get(label, 0)} for label, _ in AGE_BUCKETS]
+    async def backlog_age(self, waiting: int) -> list[dict[str, Any]]:
+        """Waiting tickets by age. Each bound's count of younger tickets is a short range of
+        the (status, created_at) index, and the buckets are their differences, so only the
+        recent backlog is read; the oldest bucket is the rest of the `waiting` tickets."""
+        bounded = [(label, age) for label, age in AGE_BUCKETS if age is not None]
+        younger, bounds = [], {}
+        for index, (_, age) in enumerate(bounded):
+            bounds[f"age{index}"] = self.now - age
+            younger.append(
+                "(SELECT COUNT(*) FROM ticket WHERE status IN ('open', 'active') "
+                f"AND created_at > :age{index}{self.only_category}) AS younger{index}"
+            )
+        row = (await self.rows(f"SELECT {', '.join(younger)}", **bounds))[0]
+        totals = [int(row[f"younger{index}"]) for index in range(len(bounded))] + [waiting]
+        counts = [totals[0]] + [later - earlier for earlier, later in itertools.pairwise(totals)]
+        return [
+            {"bucket": label, "count": count}
+            for (label, _), count in zip(AGE_BUCKETS, counts, strict=True)
+        ]
 
     async def top_locations(self) -> list[dict[str, Any]]:
         """Buildings with the most waiting tickets: the location's part before its first comma."""
@@ -156,7 +182,7 @@ class Summary:
             f"SELECT {building} AS location, "
             "SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END) AS open, "
             "SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active "
-            "FROM ticket WHERE status IN ('open', 'active') AND location IS NOT NULL"
+            f"FROM ticket WHERE status IN ('open', 'active') AND {building} IS NOT NULL"
             f"{self.only_category} GROUP BY {building} "
             f"ORDER BY COUNT(*) DESC, {building} LIMIT {TOP_LOCATIONS}"
         )
@@ -173,21 +199,25 @@ class Summary:
             f"{self.only_category} GROUP BY assignee_id"
         )
         closed = await self.rows(
-            # Grouping without the assignee index keeps SQLite from walking all of it: the
-            # closed_at index then reads only the window.
+            # The (assignee_id, closed_at) index: each assignee's window, already grouped.
             "SELECT assignee_id, COUNT(*) AS n FROM ticket WHERE closed_at >= :start"
-            f"{self.only_category} GROUP BY {self.sql.without_index('assignee_id')}"
+            f"{self.only_category} GROUP BY assignee_id"
         )
         holding = {row["assignee_id"]: int(row["n"]) for row in active}
         finished = {row["assignee_id"]: int(row["n"]) for row in closed}
-        staff = await User.filter(role__in=[Role.STAFF, Role.ADMIN], is_active=True).using_db(
-            self.db.connection
+        # Plain rows, not models (a campus may have hundreds of staff accounts); each row has
+        # exactly the columns of `user_ref`, so it is one as it stands.
+        staff = await self.rows(
+            'SELECT id, username, display_name, role FROM "user" '
+            "WHERE role IN (:staff, :admin) AND is_active",
+            staff=Role.STAFF.value,
+            admin=Role.ADMIN.value,
         )
         load = [
             {
-                "user": user_ref(user),
-                "active": holding.get(user.id, 0),
-                "closed_in_window": finished.get(user.id, 0),
+                "user": user,
+                "active": holding.get(user["id"], 0),
+                "closed_in_window": finished.get(user["id"], 0),
             }
             for user in staff
         ]
