@@ -36,7 +36,7 @@ from .web.errors import register_error_handlers
 from .web.rate_store import rate_store
 from .web.requests import HelpdeskRequest
 from .web.security import SAFE_METHODS, add_security_headers, is_cross_site
-from .web.sessions import SessionUser
+from .web.sessions import NoClientSession, SessionUser
 from .web.throttle import Throttle
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -78,6 +78,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         instance_path=str(settings.instance_path),
     )
     app.request_class = HelpdeskRequest
+    app.session_interface = NoClientSession()
     app.settings = settings
     app.config.update(
         SECRET_KEY=settings.secret_key,

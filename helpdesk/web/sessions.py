@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from quart import request
+from quart import Quart, request
+from quart.sessions import SessionInterface, SessionMixin
+from quart.wrappers import BaseRequestWebsocket, Response
 from quart_auth import Action, AuthUser, current_user, login_user, logout_user
 
 from ..domain.accounts import (
@@ -18,6 +20,19 @@ from .context import services
 from .throttle import login_keys
 
 _UNRESOLVED = object()
+
+
+class NoClientSession(SessionInterface):
+    """Quart's own cookie session stays unused (a sign-in is quart-auth's cookie naming a
+    database row), so no request opens one: Quart's default built a signing serializer on
+    every request for it. Writing to `quart.session` fails, so nothing can start using it
+    by accident."""
+
+    async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> None:
+        return None
+
+    async def save_session(self, app: Quart, session: SessionMixin, response: Response) -> None:
+        return None
 
 
 class SessionUser(AuthUser):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from quart import session
 
 from helpdesk.models import Ticket
 from tests.conftest import TICKET
@@ -104,3 +105,15 @@ async def test_docs_page_uses_only_local_assets(app):
     assert "http://" not in page and "https://" not in page
     assert (await client.get("/docs/assets/swagger-ui-bundle.js")).status_code == 200
     assert (await client.get("/docs/assets/../../../../etc/passwd")).status_code == 404
+
+
+async def test_no_data_rides_in_a_client_side_session_cookie(app, cast):
+    """Sign-in state lives in database rows; Quart's signed cookie session is never opened,
+    and writing to it fails, so nothing can start keeping data on the client by accident."""
+    response = await cast.reporter.client.get("/api/v1/me")
+    assert response.status_code == 200
+    cookies = response.headers.get_all("Set-Cookie")
+    assert not any(cookie.startswith("session=") for cookie in cookies)
+    async with app.test_request_context("/"):
+        with pytest.raises(RuntimeError):
+            session["note"] = "kept on the client"
