@@ -136,22 +136,23 @@ class Summary:
         """Median and p90 with linear interpolation between ranks (as percentile_cont does).
 
         `count` is how many tickets in the window have the duration (from `per_day`); the two
-        rows around each percentile are read from an index sorted by duration: a few rows
-        come back, nothing is sorted per request.
+        rows around each percentile are read from an index sorted by duration, from whichever
+        end is nearer (the p90 from the top): a few rows come back, nothing is sorted.
         """
         where = f"{window_column} >= :start AND {column} IS NOT NULL{self.only_category}"
-        if not count:
-            return dict.fromkeys(PERCENTILES)
-        result = {}
-        for name, (num, den) in PERCENTILES.items():
+        result: dict[str, float | None] = dict.fromkeys(PERCENTILES)
+        for name, (num, den) in PERCENTILES.items() if count else ():
             lower, remainder = divmod((count - 1) * num, den)
+            from_top = lower + 1 < count and 2 * lower >= count
             rows = await self.rows(
                 f"SELECT {column} AS s FROM ticket WHERE {where} "
-                f"ORDER BY {column} LIMIT 2 OFFSET :offset",
-                offset=lower,
+                f"ORDER BY {column} {'DESC' if from_top else 'ASC'} LIMIT 2 OFFSET :offset",
+                offset=count - 2 - lower if from_top else lower,
             )
-            low = float(rows[0]["s"])
-            high = float(rows[1]["s"]) if len(rows) > 1 else low
+            values = sorted(float(row["s"]) for row in rows)  # the rank's row, then the next
+            if not values:  # the window changed since it was counted: the next summary tells
+                continue
+            low, high = values[0], values[-1]
             result[name] = round(low + (high - low) * remainder / den, 1)
         return result
 

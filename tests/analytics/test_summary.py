@@ -70,6 +70,29 @@ async def test_percentiles_interpolate_between_ranks(people):
     assert summary["resolution_seconds"] == {"median": None, "p90": None}
 
 
+@pytest.mark.parametrize("size", [2, 5, 10, 11, 21])
+async def test_percentiles_match_percentile_cont_from_either_end(people, size):
+    """The p90 is read from the top of the index, the median from the bottom: both must
+    give what percentile_cont gives, ties included."""
+    rita, _, _ = people
+    seconds = [60 * ((n * 7) % 13) + 60 for n in range(size)]  # unsorted, with repeats
+    for value in seconds:
+        delay = timedelta(seconds=value)
+        await ticket(rita, age=timedelta(hours=5), first_response_after=delay)
+
+    ranked = sorted(seconds)
+
+    def percentile_cont(fraction: float) -> float:
+        position = (len(ranked) - 1) * fraction
+        low = ranked[int(position)]
+        high = ranked[min(int(position) + 1, len(ranked) - 1)]
+        return round(low + (high - low) * (position - int(position)), 1)
+
+    summary = await summarize(Window(days=7), NOW)
+    expected = {"median": percentile_cont(0.5), "p90": percentile_cont(0.9)}
+    assert summary["first_response_seconds"] == pytest.approx(expected)
+
+
 async def test_single_value_and_odd_counts(people):
     rita, _, _ = people
     await ticket(
