@@ -11,6 +11,7 @@ message in flight a batch is that message alone, so a quiet helpdesk answers as 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,7 +72,11 @@ class MessageWriter:
         future: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
         self._waiting.append((draft, future))
         if self._writer is None:
-            self._writer = asyncio.create_task(self._write_waiting(), name="message-writer")
+            # It writes for every caller, so it runs in a context of its own, not in the
+            # first caller's (its request, its socket, a transaction it might be in).
+            self._writer = asyncio.create_task(
+                self._write_waiting(), name="message-writer", context=contextvars.Context()
+            )
         return await future
 
     async def _write_waiting(self) -> None:
