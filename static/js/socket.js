@@ -2,6 +2,11 @@
 // missed or shown twice, and keeps messages written while offline until the server acks them.
 
 const SEEN_LIMIT = 5000;
+// Event ids are handed out in commit order, but each server process sends its own events, so
+// one from another process can arrive just after a later one. A rejoin therefore replays from a
+// little before the newest id seen (never before where this tab began the room: what the page
+// showed before that was not seen here); what was already shown is dropped as seen.
+const REPLAY_OVERLAP = 200;
 const SIGNED_OUT = 4401;
 const STATUS_GRACE_MS = 1200;
 
@@ -21,6 +26,7 @@ export class LiveSocket extends EventTarget {
     this.url = url;
     this.statusElement = statusElement;
     this.rooms = new Map(); // room -> newest event id seen (or null: join without replay)
+    this.floors = new Map(); // room -> the id this tab began it from: replay never goes below
     this.pending = new Map(); // client_id -> say frame, until acked
     this.seen = new Set();
     this.ws = null;
@@ -54,7 +60,7 @@ export class LiveSocket extends EventTarget {
     if (ws !== this.ws) return;
     this.attempt = 0;
     this.showStatus(null);
-    for (const [room, since] of this.rooms) this.sendJoin(room, since);
+    for (const [room, since] of this.rooms) this.sendJoin(room, this.replayFrom(room, since));
     for (const frame of this.pending.values()) this.send(frame);
     this.dispatch("open", {});
   }
@@ -92,6 +98,9 @@ export class LiveSocket extends EventTarget {
     } else if (frame.type === "joined") {
       const known = this.rooms.get(frame.room) ?? 0;
       this.rooms.set(frame.room, Math.max(known, frame.last_event_id));
+      if ((this.floors.get(frame.room) ?? null) === null) {
+        this.floors.set(frame.room, frame.last_event_id);
+      }
     } else if (frame.type === "ack") {
       this.pending.delete(frame.client_id);
     } else if (frame.type === "error" && frame.client_id && this.pending.has(frame.client_id)) {
@@ -120,6 +129,11 @@ export class LiveSocket extends EventTarget {
     return true;
   }
 
+  replayFrom(room, since) {
+    if (since === null || since === undefined) return since;
+    return Math.max(this.floors.get(room) ?? since, since - REPLAY_OVERLAP);
+  }
+
   sendJoin(room, since) {
     const frame = { op: "join", room };
     if (since !== null && since !== undefined) frame.since = since;
@@ -128,11 +142,13 @@ export class LiveSocket extends EventTarget {
 
   join(room, since = null) {
     this.rooms.set(room, since);
+    this.floors.set(room, since);
     this.sendJoin(room, since);
   }
 
   leave(room) {
     this.rooms.delete(room);
+    this.floors.delete(room);
     this.send({ op: "leave", room });
   }
 

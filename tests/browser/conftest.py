@@ -3,7 +3,7 @@ errors and for requests to any other host, either of which fails the test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -102,16 +102,27 @@ class Watch:
 class SocketSwitch:
     """Cuts a page's WebSocket (as a lost connection would) and lets it back when restored."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, intercept: bool = False) -> None:
         self.cut = False
         self.routes: list[WebSocketRoute] = []
+        self.intercept = intercept
+        # With `intercept`: server frames for which this says True never reach the page, as
+        # if they were still on their way when the connection dropped.
+        self.hold_back: Callable[[str], bool] | None = None
 
     def handle(self, ws: WebSocketRoute) -> None:
         if self.cut:
             ws.close(code=4000, reason="network down")
             return
-        ws.connect_to_server()
+        server = ws.connect_to_server()
+        if self.intercept:
+            server.on_message(lambda message: self._from_server(ws, message))
         self.routes.append(ws)
+
+    def _from_server(self, ws: WebSocketRoute, message: str | bytes) -> None:
+        if self.hold_back is not None and isinstance(message, str) and self.hold_back(message):
+            return
+        ws.send(message)
 
     def drop(self) -> None:
         self.cut = True
@@ -137,7 +148,7 @@ def open_session(browser: Browser, live: LiveServer) -> Iterator:
     """Sign someone in through the form in a fresh browser context."""
     opened: list[Session] = []
 
-    def open_as(username: str, *, phone: bool = False) -> Session:
+    def open_as(username: str, *, phone: bool = False, intercept: bool = False) -> Session:
         options = (
             {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
             if phone
@@ -148,7 +159,7 @@ def open_session(browser: Browser, live: LiveServer) -> Iterator:
         page = context.new_page()
         watch = Watch(live.url)
         watch.attach(context, page)
-        switch = SocketSwitch()
+        switch = SocketSwitch(intercept=intercept)
         page.route_web_socket("**/ws", switch.handle)
         page.goto("/login")
         page.get_by_label("Username").fill(username)

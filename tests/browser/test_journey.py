@@ -143,6 +143,43 @@ def test_reconnect_replays_what_was_missed_and_sends_what_was_written(open_sessi
     assert bodies.count("Written while offline") == 1
 
 
+def test_an_event_overtaken_by_a_later_one_is_still_replayed_after_a_reconnect(open_session):
+    """With several workers, each sends its own events, so a later event can reach a tab just
+    before an earlier one. If the connection drops in that instant, the rejoin must still
+    bring the earlier one, and show nothing twice."""
+    ben = open_session("ben", intercept=True)
+    priya = open_session("priya")
+    ticket_id = report(ben.page, "Heater broken in room 12", category="Facilities")
+    priya.page.goto(f"/tickets/{ticket_id}")
+
+    def reply(body: str) -> None:
+        priya.page.get_by_label("Reply to Ben").fill(body)
+        priya.page.get_by_role("button", name="Send").click()
+        expect(priya.page.locator(".message").filter(has_text=body)).to_have_count(1)
+
+    reply("Said before this page")
+    ben.page.reload()  # on the page as rendered: never seen over this tab's socket
+    expect(ben.page.locator("#viewers")).to_contain_text("Priya")
+    mark_no_reload(ben.page)
+
+    ben.switch.hold_back = lambda frame: "Overtaken on its way" in frame
+    reply("Overtaken on its way")
+    reply("Arrived first")
+    messages = ben.page.locator(".message")
+    expect(messages.filter(has_text="Arrived first")).to_have_count(1)
+    expect(messages.filter(has_text="Overtaken on its way")).to_have_count(0)
+
+    ben.switch.drop()
+    ben.switch.hold_back = None
+    expect(ben.page.locator("#live-status")).to_contain_text("Reconnecting")
+    ben.switch.restore(ben.page)
+    expect(messages.filter(has_text="Overtaken on its way")).to_have_count(1)
+    expect(ben.page.locator("#live-status")).to_be_hidden()
+    expect(messages.filter(has_text="Arrived first")).to_have_count(1)
+    expect(messages.filter(has_text="Said before this page")).to_have_count(1)
+    assert_not_reloaded(ben.page)
+
+
 def test_a_stale_board_move_shows_the_conflict_and_the_current_state(open_session, live):
     carla = open_session("carla")
     sam = open_session("sam")
@@ -309,6 +346,8 @@ def test_toasts_are_not_repeated_after_a_reconnect_or_a_new_page(open_session, l
                 "category": "facilities",
             },
         ).json()
+    with api_client(live, "sam") as staff:  # before the page: it is on the page, not a toast
+        staff.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"body": "Checking now"})
     alice.page.goto("/")
     ready(alice.page)
     with api_client(live, "sam") as staff:
