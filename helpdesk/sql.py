@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -57,6 +58,18 @@ class PostgresDialect(Dialect):
 
 
 SQLITE, POSTGRES = Dialect(), PostgresDialect()
+
+
+def named_rows(rows: Iterable[Sequence[Any]], name: str) -> tuple[list[str], dict[str, Any]]:
+    """Placeholders for statements whose length varies (a multi-row VALUES, an IN list): for
+    each row its `:name0_0, :name0_1, ...`, and the values by those names, so every value is
+    still bound."""
+    placeholders, params = [], {}
+    for row_index, row in enumerate(rows):
+        names = [f"{name}{row_index}_{column}" for column in range(len(row))]
+        params.update(zip(names, row, strict=True))
+        placeholders.append(", ".join(f":{each}" for each in names))
+    return placeholders, params
 
 
 def dialect_of(connection: BaseDBAsyncClient) -> Dialect:

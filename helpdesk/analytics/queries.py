@@ -141,7 +141,9 @@ class Summary:
         """
         where = f"{window_column} >= :start AND {column} IS NOT NULL{self.only_category}"
         result: dict[str, float | None] = dict.fromkeys(PERCENTILES)
-        for name, (num, den) in PERCENTILES.items() if count else ():
+        if not count:
+            return result
+        for name, (num, den) in PERCENTILES.items():
             lower, remainder = divmod((count - 1) * num, den)
             from_top = lower + 1 < count and 2 * lower >= count
             rows = await self.rows(

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from ..encoding import dumps, isoformat
 from ..models import Event, Ticket, utcnow
-from ..sql import Database
+from ..sql import Database, named_rows
 
 BOARD_ROOM = "board"
 # Serializes event inserts on PostgreSQL until commit, so ids become visible in id order and a
@@ -132,21 +132,14 @@ class Change:
             )
             self._locked = True
         rows = [(room, pending) for pending in self._pending for room in pending.rooms]
-        params: dict[str, Any] = {"at": self.now}
-        values = []
-        for index, (room, pending) in enumerate(rows):
-            params.update(
-                {
-                    f"r{index}": room,
-                    f"k{index}": pending.kind,
-                    f"d{index}": pending.data,
-                    f"s{index}": pending.staff_only,
-                }
-            )
-            values.append(f"(:r{index}, :k{index}, :d{index}, :s{index}, :at)")
+        placeholders, params = named_rows(
+            [(room, pending.kind, pending.data, pending.staff_only) for room, pending in rows], "e"
+        )
+        values = ", ".join(f"({each}, :at)" for each in placeholders)
         inserted = await Database(self.connection).rows(
-            "INSERT INTO event (room, kind, data, staff_only, created_at) VALUES "  # noqa: S608
-            f"{', '.join(values)} RETURNING id",  # placeholders only: every value is bound
+            "INSERT INTO event (room, kind, data, staff_only, created_at) "  # noqa: S608
+            f"VALUES {values} RETURNING id",  # placeholders only: every value is bound
+            at=self.now,
             **params,
         )
         # Under the write lock ids are handed out in row order, so sorted ids match the rows.

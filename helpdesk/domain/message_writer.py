@@ -15,11 +15,10 @@ import contextvars
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from ..errors import Conflict
 from ..models import Message, Ticket, User, seconds_between
-from ..sql import Database
+from ..sql import Database, named_rows
 from .access import parse_ticket_room
 from .events import Change, EventLog, ticket_audience
 from .serialize import message_json
@@ -122,23 +121,22 @@ class MessageWriter:
         async with self._event_log.change() as change:
             db = Database(change.connection)
             stored = await _insert_messages(db, drafts, change.now)
-            messages = [message for message in stored if message is not None]
-            for draft, message in zip(drafts, stored, strict=True):
-                if message is not None:
-                    rooms = ticket_audience(draft.ticket, staff_only=draft.internal)
-                    data = message_json(message)
-                    change.emit(rooms, "message.created", data, staff_only=draft.internal)
+            written = [(d, m) for d, m in zip(drafts, stored, strict=True) if m is not None]
+            for draft, message in written:
+                rooms = ticket_audience(draft.ticket, staff_only=draft.internal)
+                data = message_json(message)
+                change.emit(rooms, "message.created", data, staff_only=draft.internal)
             # Each message has exactly one event in a ticket's room, its own, in emitted order.
             in_ticket_rooms = iter(
                 event for event in await change.flush() if parse_ticket_room(event.room)
             )
             posted = {}
-            for message in messages:
+            for _, message in written:
                 event_id = next(in_ticket_rooms).id
                 message.event_id = event_id
                 posted[message.id] = Posted(message, event_id, duplicate=False)
-            await _record_event_ids(db, messages)
-            await _touch_tickets(db, [d for d, m in zip(drafts, stored, strict=True) if m], change)
+            await _record_event_ids(db, [message for _, message in written])
+            await _touch_tickets(db, [draft for draft, _ in written], change)
         return [None if message is None else posted[message.id] for message in stored]
 
 
@@ -165,23 +163,15 @@ async def _insert_messages(
             fresh.append(draft)
             if draft.key is not None:
                 seen.add(draft.key)
-    params: dict[str, Any] = {"now": now}
-    values = []
-    for index, draft in enumerate(fresh):
-        params.update(
-            {
-                f"t{index}": draft.ticket.id,
-                f"a{index}": draft.author.id,
-                f"b{index}": draft.body,
-                f"i{index}": draft.internal,
-                f"c{index}": draft.client_id,
-            }
-        )
-        values.append(f"(:t{index}, :a{index}, :b{index}, :i{index}, :c{index}, :now)")
+    placeholders, params = named_rows(
+        [(d.ticket.id, d.author.id, d.body, d.internal, d.client_id) for d in fresh], "m"
+    )
+    values = ", ".join(f"({each}, :now)" for each in placeholders)
     rows = await db.rows(
         "INSERT INTO message (ticket_id, author_id, body, internal, client_id, created_at) "  # noqa: S608
-        f"VALUES {', '.join(values)} "  # placeholders only: every value is bound
+        f"VALUES {values} "  # placeholders only: every value is bound
         "ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id, author_id, client_id",
+        now=now,
         **params,
     )
     inserted_keys = {(row["author_id"], row["client_id"]) for row in rows if row["client_id"]}
@@ -207,30 +197,28 @@ async def _record_event_ids(db: Database, messages: list[Message]) -> None:
     """Each message keeps its event's id, so a retried `client_id` can be acked with it."""
     if not messages:
         return
-    params: dict[str, Any] = {}
-    cases, ids = [], []
-    for index, message in enumerate(messages):
-        params[f"m{index}"], params[f"e{index}"] = message.id, message.event_id
-        cases.append(f"WHEN :m{index} THEN CAST(:e{index} AS BIGINT)")
-        ids.append(f":m{index}")
+    ids, id_params = named_rows([(message.id,) for message in messages], "m")
+    events, event_params = named_rows([(message.event_id,) for message in messages], "e")
+    cases = " ".join(f"WHEN {m} THEN CAST({e} AS BIGINT)" for m, e in zip(ids, events, strict=True))
     await db.execute(
-        f"UPDATE message SET event_id = CASE id {' '.join(cases)} END "  # noqa: S608
+        f"UPDATE message SET event_id = CASE id {cases} END "  # noqa: S608
         f"WHERE id IN ({', '.join(ids)})",  # placeholders only: every value is bound
-        **params,
+        **id_params,
+        **event_params,
     )
 
 
 async def _touch_tickets(db: Database, drafts: list[Draft], change: Change) -> None:
     """Messages do not bump a ticket's version; they keep the reply clocks the board and the
     analytics read. Only a first staff reply changes a ticket's figures."""
-    replied = {draft.ticket.id: draft for draft in drafts if not draft.internal}
+    replied = dict.fromkeys(draft.ticket.id for draft in drafts if not draft.internal)
     change.tickets_changed = False
     if not replied:
         return
-    ids = {f"t{index}": ticket_id for index, ticket_id in enumerate(replied)}
+    placeholders, ids = named_rows([(ticket_id,) for ticket_id in replied], "t")
     await db.execute(
         "UPDATE ticket SET last_message_at = :now "  # noqa: S608
-        f"WHERE id IN ({', '.join(':' + name for name in ids)})",  # placeholders only
+        f"WHERE id IN ({', '.join(placeholders)})",  # placeholders only: every value is bound
         now=change.now,
         **ids,
     )

@@ -5,8 +5,9 @@ from tortoise.migrations import operations as ops
 # Indexes on expressions, which Tortoise's Index cannot describe. Each expression is spelled
 # exactly as the analytics queries spell it (helpdesk/sql.py), so the planner matches them:
 # the opened and closed per-day counts (with how many have a first response or a resolution
-# time) then read days in index order instead of grouping every ticket in a temporary B-tree. The top locations group by building, and only the waiting
-# (open or active) tickets are in that index.
+# time) then read days in index order instead of grouping every ticket in a temporary B-tree.
+# The top locations group by building, and only the waiting (open or active) tickets are in
+# that index.
 EXPRESSION_INDEXES = {
     "sqlite": {
         "idx_ticket_created_day": "substr(created_at, 1, 10), first_response_seconds",
