@@ -42,10 +42,15 @@ blueprint = Blueprint("api_messages", __name__)
 @document_response(MessagePageOut, 200)
 @errors(QUERY, SIGNED_IN, ONE_TICKET)
 async def get_messages(ticket_id: int, query_args: MessagesQuery) -> Response:
-    """Oldest first; pass the last id as `after` to continue while `has_more` is true."""
+    """Oldest first; pass the last id as `after` to continue while `has_more` is true, or the
+    first id as `before` for the page of earlier ones (`has_more`: earlier ones remain)."""
     user = await require_account()
     items, has_more = await list_messages(
-        user, ticket_id, after=query_args.after, limit=query_args.limit
+        user,
+        ticket_id,
+        after=query_args.after,
+        before=query_args.before,
+        limit=query_args.limit,
     )
     return json_response({"items": [message_json(m) for m in items], "has_more": has_more})
 

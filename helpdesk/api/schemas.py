@@ -164,6 +164,7 @@ class TicketQuery(BaseModel):
 
 class MessagesQuery(BaseModel):
     after: Cursor | None = None
+    before: Cursor | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 200
 
 

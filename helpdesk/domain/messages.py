@@ -30,14 +30,30 @@ async def post_message(
 
 
 async def list_messages(
-    user: User, ticket_id: int, *, after: int | None = None, limit: int = MESSAGE_PAGE
+    user: User,
+    ticket_id: int,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    latest: bool = False,
+    limit: int = MESSAGE_PAGE,
 ) -> tuple[list[Message], bool]:
-    """Oldest first, after message id `after`; reporters never see internal notes."""
+    """Oldest first; reporters never see internal notes.
+
+    With `before` or `latest`, the newest `limit` (before that id), so a long conversation
+    opens at its end, and whether earlier ones remain; otherwise the first `limit` after
+    `after`, and whether later ones remain.
+    """
     await visible_ticket(user, ticket_id)
     query = Message.filter(ticket_id=ticket_id).select_related("author")
     if not user.is_staff:
         query = query.filter(internal=False)
     if after is not None:
         query = query.filter(id__gt=after)
+    if before is not None:
+        query = query.filter(id__lt=before)
+    if before is not None or latest:
+        rows = await query.order_by("-id").limit(limit + 1)
+        return rows[:limit][::-1], len(rows) > limit
     rows = await query.order_by("id").limit(limit + 1)
     return rows[:limit], len(rows) > limit

@@ -119,3 +119,26 @@ async def test_read_markers_over_http(app, cast):
         (cast.reporter.id, reply["id"])
     ]
     assert (await cast.other.client.get(f"{path}/reads")).status_code == 404
+
+
+async def test_before_lists_the_newest_page_before_a_message(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    ids = [
+        (await json_of(await post(cast.staff.client, ticket["id"], body=f"m{n}")))["id"]
+        for n in range(5)
+    ]
+    await post(cast.staff.client, ticket["id"], body="hidden", internal=True)
+    page = await listed(cast.reporter.client, ticket["id"], f"?before={ids[4]}&limit=2")
+    assert [m["id"] for m in page["items"]] == ids[2:4], "the newest two before, oldest first"
+    assert page["has_more"] is True
+    first = await listed(cast.reporter.client, ticket["id"], f"?before={ids[2]}&limit=2")
+    assert [m["id"] for m in first["items"]] == ids[:2]
+    assert first["has_more"] is False
+
+
+async def test_before_is_bounded_like_after(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    for query in ("?before=-1", f"?before={2**64}", "?before=x", "?before=1.5"):
+        response = await cast.reporter.client.get(f"/api/v1/tickets/{ticket['id']}/messages{query}")
+        assert response.status_code == 400, query
+        assert (await json_of(response))["error"]["field"] == "before", query
