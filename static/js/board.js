@@ -115,12 +115,38 @@ export function startBoard(socket) {
     if (frame.room === "board" && frame.reset) window.location.reload();
   });
 
+  // Closing tells the reporter, so it is never one stray key or drop away: it asks first, and
+  // takes the note the reporter will read. Resolves to the note ("" for none), or null if cancelled.
+  const closeDialog = $("#close-dialog");
+  function confirmClose(card) {
+    $("[data-close-ticket]", closeDialog).textContent = `#${card.dataset.ticketId} ${$(".card-title", card).textContent}`;
+    const note = $("#close-note", closeDialog);
+    note.value = "";
+    closeDialog.returnValue = "";
+    closeDialog.showModal();
+    return new Promise((resolve) => {
+      closeDialog.addEventListener("close", () => {
+        if (closeDialog.returnValue === "close") resolve(note.value.trim());
+        else {
+          resolve(null);
+          cardFor(card.dataset.ticketId)?.focus();
+          announce(`#${card.dataset.ticketId} was not closed.`);
+        }
+      }, { once: true });
+    });
+  }
+
   async function move(card, target) {
     const from = card.dataset.status;
     if (!(workflow[from] || []).includes(target)) return;
     const ticketId = Number(card.dataset.ticketId);
+    const note = target === "closed" ? await confirmClose(card) : "";
+    if (note === null) return;
+    card = cardFor(ticketId) || card; // a live event may have redrawn it while the dialog was open
+    const body = { status: target, version: Number(card.dataset.version) };
+    if (note) body.note = note;
     card.setAttribute("aria-busy", "true");
-    const result = await api("POST", `/tickets/${ticketId}/status`, { status: target, version: Number(card.dataset.version) });
+    const result = await api("POST", `/tickets/${ticketId}/status`, body);
     card.removeAttribute("aria-busy");
     if (result.ok) {
       place(result.data)?.focus();
