@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from quart import Blueprint, Response, render_template, request
 from quart.typing import ResponseReturnValue
 from quart_schema import document_response, tag, validate_querystring
@@ -92,11 +92,16 @@ async def _staff() -> User:
 
 
 def _query_from_args() -> AnalyticsQuery:
-    """Pages take the same parameters as the API; a bad one falls back to the default."""
+    """Pages take the same parameters as the API; a bad one falls back to its own default,
+    leaving the others as chosen."""
+    given = request.args.to_dict()
     try:
-        return AnalyticsQuery.model_validate(dict(request.args))
-    except ValueError:
-        return AnalyticsQuery()
+        return AnalyticsQuery.model_validate(given)
+    except ValidationError as error:
+        bad = {item["loc"][0] for item in error.errors()}
+        return AnalyticsQuery.model_validate(
+            {name: value for name, value in given.items() if name not in bad}
+        )
 
 
 @blueprint.get("/api/v1/analytics/summary")

@@ -142,6 +142,25 @@ async def test_pages_show_the_numbers_and_the_charts(app, cast):
     assert bad.status_code == 200, "a bad page parameter falls back to the default window"
 
 
+async def test_an_empty_category_keeps_the_chosen_window_in_the_page_and_its_links(app, cast):
+    """Category "All" submits `category=`: an empty value is not given, not a bad one."""
+    page = await (await cast.staff.client.get("/analytics?days=7&category=")).get_data(as_text=True)
+    assert '<option value="7" selected>Last 7 days</option>' in page
+    assert 'href="/api/v1/analytics/report.csv?days=7"' in page
+    assert 'href="/analytics/report?days=7"' in page
+    assert 'data-days="7"' in page
+    report = await cast.staff.client.get("/analytics/report?days=7&category=")
+    assert "Helpdesk report: last 7 days" in await report.get_data(as_text=True)
+
+
+async def test_a_bad_page_parameter_falls_back_alone(app, cast):
+    page = await cast.staff.client.get("/analytics?days=7&category=plumbing")
+    assert page.status_code == 200
+    text = await page.get_data(as_text=True)
+    assert '<option value="7" selected>Last 7 days</option>' in text
+    assert 'href="/api/v1/analytics/report.csv?days=7"' in text
+
+
 async def test_the_analytics_app_stands_alone_on_the_same_database(tmp_path):
     settings = settings_for(tmp_path, database_url=f"sqlite:///{tmp_path / 'shared.sqlite3'}")
     main = create_app(settings)

@@ -236,6 +236,18 @@ async def test_counts_agree_with_the_tickets_api(app, cast):
     assert summary["resolution_seconds"]["median"] is not None
 
 
+async def test_an_empty_category_is_not_given(app, cast):
+    await create_ticket(cast.reporter.client, category="it")
+    response = await cast.staff.client.get("/api/v1/analytics/summary?days=7&category=")
+    summary = await json_of(response)
+    assert summary["window"]["days"] == 7
+    assert summary["window"]["category"] is None
+    assert summary["by_category"]["it"] == 1
+    csv = await cast.staff.client.get("/api/v1/analytics/report.csv?days=7&category=")
+    assert csv.status_code == 200
+    assert 'filename="helpdesk-report-7d.csv"' in csv.headers["Content-Disposition"]
+
+
 @pytest.mark.parametrize("query", ["days=0", "days=366", "days=x", "category=plumbing"])
 async def test_bad_parameters_are_400(app, cast, query):
     response = await cast.staff.client.get(f"/api/v1/analytics/summary?{query}")
