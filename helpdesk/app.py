@@ -135,7 +135,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         if isinstance(app.broker, RedisBroker)
         else LocalPresence()
     )
-    app.event_log = EventLog(app.hub.publish_events)
+    app.event_log = EventLog(app.hub.publish_events, app.hub.broadcast)
     app.message_writer = MessageWriter(app.event_log)
     app.analytics = Analytics(app.hub, app.broker, settings.analytics_interval_seconds)
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from quart import Blueprint, Response
 from quart_schema import document_response, tag, validate_querystring, validate_request
 
-from ..domain.events import ticket_room
 from ..domain.messages import list_messages, post_message
 from ..domain.reads import mark_read, read_markers
 from ..domain.serialize import message_json
-from ..live import frames
 from ..web.context import json_response, services
 from ..web.sessions import require_account
 from ..web.throttle import take_chat_allowance
@@ -93,9 +91,5 @@ async def get_reads(ticket_id: int) -> Response:
 @errors(JSON_BODY, SIGNED_IN, ONE_TICKET)
 async def post_read(ticket_id: int, data: ReadIn) -> Response:
     """Mark the conversation read up to `message_id`; the ticket's room sees the new marker."""
-    user = await require_account()
-    moved = await mark_read(user, ticket_id, data.message_id)
-    if moved is not None:
-        room = ticket_room(ticket_id)
-        await services().hub.broadcast(room, frames.read(room, user, moved))
+    await mark_read(services().event_log, await require_account(), ticket_id, data.message_id)
     return Response(status=204)

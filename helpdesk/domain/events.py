@@ -77,18 +77,36 @@ class Publisher(Protocol):
     async def __call__(self, events: list[LoggedEvent], *, tickets_changed: bool) -> None: ...
 
 
+class Announcer(Protocol):
+    async def __call__(self, room: str, frame: str, *, staff_only: bool) -> None: ...
+
+
 async def _discard(_events: list[LoggedEvent], *, tickets_changed: bool) -> None:
     return None
 
 
-class EventLog:
-    """Runs a change and its events in one transaction; publishes only what committed."""
+async def _unheard(_room: str, _frame: str, *, staff_only: bool) -> None:
+    return None
 
-    def __init__(self, publish: Publisher = _discard) -> None:
+
+class EventLog:
+    """Runs a change and its events in one transaction; publishes only what committed.
+
+    It is also the domain's one way to the live layer for frames that are state, not history
+    (where a read marker stands): those are announced, never logged, since joining a room sends
+    the state afresh and a replay of every step would only repeat it.
+    """
+
+    def __init__(self, publish: Publisher = _discard, announce: Announcer = _unheard) -> None:
         self._publish = publish
+        self._announce = announce
 
     def connect(self, publish: Publisher) -> None:
         self._publish = publish
+
+    async def announce(self, room: str, frame: str, *, staff_only: bool = False) -> None:
+        """Hand a frame that is not logged to everyone in `room` (only staff: `staff_only`)."""
+        await self._announce(room, frame, staff_only=staff_only)
 
     @asynccontextmanager
     async def change(self) -> AsyncIterator[Change]:

@@ -1,12 +1,15 @@
-"""Server-to-client frames that are not logged events: built in one place, serialized once."""
+"""Server-to-client frames that are not logged events: built in one place, serialized once.
+
+The `read` frame is built by the domain (`domain.reads.read_frame`), which sends it itself.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..domain.serialize import user_ref
-from ..encoding import dumps, isoformat
-from ..models import User, utcnow
+from ..encoding import dumps
+from ..models import User
 
 PONG = dumps({"type": "pong"})
 
@@ -34,18 +37,6 @@ def typing(room: str, user: User, *, internal: bool) -> str:
 
 def presence(room: str, viewers: list[dict[str, Any]]) -> str:
     return dumps({"type": "presence", "room": room, "viewers": viewers})
-
-
-def read(room: str, user: User, message_id: int) -> str:
-    return dumps(
-        {
-            "type": "read",
-            "room": room,
-            "user": user_ref(user),
-            "message_id": message_id,
-            "at": isoformat(utcnow()),
-        }
-    )
 
 
 def reads(room: str, markers: list[dict[str, Any]]) -> str:

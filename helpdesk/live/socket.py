@@ -239,9 +239,7 @@ class LiveSession:
         ticket_id = parse_ticket_room(frame.room)
         if ticket_id is None:
             raise NotFound(f"{frame.room} has no messages")
-        moved = await mark_read(self.user, ticket_id, frame.message_id)
-        if moved is not None:
-            await self.hub.broadcast(frame.room, frames.read(frame.room, self.user, moved))
+        await mark_read(self.app.event_log, self.user, ticket_id, frame.message_id)
 
     async def _announce_presence(self, room: str, *, entering: bool) -> None:
         presence = self.app.presence
