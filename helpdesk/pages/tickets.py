@@ -13,7 +13,7 @@ from ..domain.access import visible_ticket
 from ..domain.accounts import active_staff
 from ..domain.activity import last_event_id, recent_activity
 from ..domain.events import LoggedEvent, ticket_room, user_room
-from ..domain.fields import QueryId
+from ..domain.fields import Cursor, QueryId
 from ..domain.messages import list_messages, post_message
 from ..domain.reads import unread_counts
 from ..domain.serialize import message_json, status_change_json, ticket_json
@@ -27,6 +27,7 @@ from ..web.throttle import take_chat_allowance, take_report_allowance
 from .forms import FieldErrors, error_for_form, parse_form
 
 blueprint = Blueprint("tickets", __name__)
+CONVERSATION_PAGE = 50  # the newest messages; "Show earlier" fetches more, this many at a time
 CATEGORY_LABELS = {
     Category.FACILITIES: "Facilities",
     Category.IT: "IT",
@@ -61,6 +62,12 @@ def activity_item(event: LoggedEvent) -> dict[str, Any]:
         "ticket_id": data.get("ticket_id", data.get("id")),
         "at": event.at,
     }
+
+
+class ConversationQuery(StrictModel):
+    """The ticket page's "Show earlier" link: the page of messages before this id."""
+
+    before: Cursor | None = None
 
 
 class AssignForm(StrictModel):
@@ -136,10 +143,13 @@ async def render_ticket(
     errors: FieldErrors | None = None,
     status: int = 200,
     values: Any = None,
+    before: int | None = None,
 ) -> ResponseReturnValue:
     ticket = await visible_ticket(user, ticket_id, with_people=True)
     since = await last_event_id(user, ticket_room(ticket_id))  # the socket replays the rest
-    messages, _ = await list_messages(user, ticket_id, limit=500)
+    messages, earlier = await list_messages(
+        user, ticket_id, before=before, latest=True, limit=CONVERSATION_PAGE
+    )
     history = await ticket_rules.status_history(user, ticket_id)
     staff = await active_staff() if user.is_staff else []
     page = await render_template(
@@ -147,6 +157,8 @@ async def render_ticket(
         **form_context(
             ticket=ticket_json(ticket),
             messages=[message_json(m) for m in messages],
+            earlier=earlier,
+            windowed=before is not None,
             history=[status_change_json(c) for c in history],
             staff=staff,
             since=since,
@@ -164,7 +176,12 @@ async def render_ticket(
 
 @blueprint.get("/tickets/<int:ticket_id>")
 async def ticket_page(ticket_id: int) -> ResponseReturnValue:
-    return await render_ticket(await require_account(), ticket_id)
+    user = await require_account()
+    query, _ = parse_form(ConversationQuery, request.args)
+    if query is None:
+        broken = {"form": "That link to earlier messages is not valid; here are the newest."}
+        return await render_ticket(user, ticket_id, broken, 400)
+    return await render_ticket(user, ticket_id, before=query.before)
 
 
 def form_version(form: Any) -> int | None:
@@ -187,7 +204,7 @@ async def _apply(
                 raise
             errors = error_for_form(error)
         else:
-            return redirect(url_for("tickets.ticket_page", ticket_id=ticket_id) + "#conversation")
+            return redirect(url_for("tickets.ticket_page", ticket_id=ticket_id) + "#latest")
     return await render_ticket(user, ticket_id, errors, 400, values=form)
 
 

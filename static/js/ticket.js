@@ -8,6 +8,7 @@ import { toast } from "./toasts.js";
 
 const TYPING_EVERY_MS = 2500;
 const TYPING_SHOWN_MS = 4000;
+const EARLIER_PAGE = 50;
 const MOVE_LABELS = { active: "Start work", closed: "Close ticket", open: "Back to open" };
 
 export function startTicketPage(socket, me) {
@@ -48,12 +49,25 @@ export function startTicketPage(socket, me) {
     return message.client_id ? list.querySelector(`[data-client-id="${CSS.escape(message.client_id)}"]`) : null;
   }
 
+  // The end of the conversation (the newest message and the reply box) in view.
+  function showLatest() {
+    $("#conversation").scrollIntoView({ block: "end" });
+  }
+
+  function atLatest() {
+    return $("#conversation").getBoundingClientRect().bottom <= window.innerHeight + 80;
+  }
+
   function addMessage(message) {
+    // A page of earlier messages (?before=) is not where the conversation goes on.
+    if (list.hasAttribute("data-windowed")) return null;
     $("#no-messages")?.remove();
     const existing = findMessage(message);
     const node = messageNode(message);
+    const following = atLatest();
     if (existing) existing.replaceWith(node);
     else list.append(node);
+    if (following) showLatest();
     if (message.author.id !== me.id) {
       clearTyping(message.author.id);
       markRead();
@@ -61,6 +75,29 @@ export function startTicketPage(socket, me) {
     renderSeen();
     return node;
   }
+
+  const earlierLink = $("#show-earlier");
+  earlierLink?.addEventListener("click", async (click) => {
+    click.preventDefault();
+    const before = Number(earlierLink.dataset.before);
+    const result = await api("GET", `/tickets/${ticketId}/messages?before=${before}&limit=${EARLIER_PAGE}`);
+    if (!result.ok) {
+      toast(`Could not load earlier messages. ${sentence(result.error.detail)}`, { kind: "error" });
+      return;
+    }
+    const nodes = result.data.items.filter((message) => !findMessage(message)).map((message) => messageNode(message));
+    // Keep what the reader was looking at where it was, as the earlier messages go in above it.
+    const anchor = list.firstElementChild;
+    const top = anchor ? anchor.getBoundingClientRect().top : 0;
+    list.prepend(...nodes);
+    if (anchor) window.scrollBy(0, anchor.getBoundingClientRect().top - top);
+    if (result.data.items.length) earlierLink.dataset.before = result.data.items[0].id;
+    if (!result.data.has_more) {
+      earlierLink.closest(".show-earlier").remove();
+      list.prepend(el("li", { className: "empty conversation-start" }, "This is where the conversation began."));
+    }
+    announce(`${nodes.length} earlier messages shown.`);
+  });
 
   function lastMessageId(filter = () => true) {
     const ids = $$("[data-message-id]", list)
@@ -313,6 +350,7 @@ export function startTicketPage(socket, me) {
   });
 
   document.addEventListener("visibilitychange", markRead);
+  if (!window.location.hash || window.location.hash === "#latest") showLatest();
   socket.join(room, Number(page.dataset.since));
 }
 

@@ -256,3 +256,16 @@ async def test_replies_from_the_page_count_against_the_chat_limit_too(app, cast)
     assert response.status_code == 400
     assert "sending messages too fast" in await text(response)
     assert await Message.filter(ticket_id=ticket["id"]).count() == limit
+
+
+async def test_a_broken_earlier_messages_link_says_so_and_shows_the_newest(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    await cast.staff.client.post(
+        f"/api/v1/tickets/{ticket['id']}/messages", json={"body": "Newest reply"}
+    )
+    for before in ("-1", "x", str(2**64)):
+        response = await cast.reporter.client.get(f"/tickets/{ticket['id']}?before={before}")
+        assert response.status_code == 400, before
+        page = await text(response)
+        assert "link to earlier messages is not valid" in page
+        assert "Newest reply" in page

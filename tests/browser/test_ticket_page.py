@@ -1,0 +1,114 @@
+"""The ticket page as people see it: a long conversation, links, notes, events and the tab title."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import ACCOUNTS
+from tests.browser.test_journey import api_client, assert_not_reloaded, mark_no_reload, ready
+from tests.conftest import PASSWORD
+from tests.live.server import LiveServer, prepare_database, server_env
+
+LONG = 520  # more than the page ever rendered at once
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory) -> Iterator[LiveServer]:
+    """A server whose chat allowance lets a test write a long conversation quickly."""
+    root = tmp_path_factory.mktemp("ticket-page")
+    env = server_env(root, chat_messages="100000")
+    prepare_database(env, ACCOUNTS)
+    server = LiveServer(root, env).start()
+    yield server
+    server.stop()
+
+
+def new_ticket(live: LiveServer, reporter: str, title: str) -> int:
+    with api_client(live, reporter) as client:
+        body = {"title": title, "description": "Since this morning.", "category": "it"}
+        response = client.post("/api/v1/tickets", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+
+def say(live: LiveServer, username: str, ticket_id: int, *bodies: str, **extra) -> None:
+    with api_client(live, username) as client:
+        for body in bodies:
+            response = client.post(
+                f"/api/v1/tickets/{ticket_id}/messages", json={"body": body, **extra}
+            )
+            assert response.status_code == 201, response.text
+
+
+@pytest.fixture(scope="module")
+def long_ticket(live: LiveServer) -> int:
+    ticket_id = new_ticket(live, "alice", "Wifi keeps dropping in the library")
+    say(live, "priya", ticket_id, *(f"Update number {n}." for n in range(1, LONG + 1)))
+    return ticket_id
+
+
+def message(page: Page, n: int):
+    return page.locator(".message").filter(has_text=f"Update number {n}.")
+
+
+def test_a_long_conversation_opens_at_its_newest_message(open_session, live, long_ticket):
+    alice = open_session("alice", phone=True)
+    alice.page.goto(f"/tickets/{long_ticket}")
+    ready(alice.page)
+    mark_no_reload(alice.page)
+    expect(message(alice.page, LONG)).to_be_in_viewport()
+    reply_box = alice.page.get_by_label("Message the helpdesk")
+    expect(reply_box).to_be_in_viewport()
+    expect(message(alice.page, 1)).to_have_count(0)
+
+    say(live, "priya", long_ticket, "A live one after all of those.")
+    live_message = alice.page.locator(".message").filter(has_text="A live one after all")
+    expect(live_message).to_be_in_viewport()
+
+    alice.page.evaluate("window.scrollTo(0, 0)")
+    expect(reply_box).to_be_in_viewport()  # reachable while reading further up
+    shown = alice.page.locator(".message").count()
+    first_shown = alice.page.locator(".message").first
+    first_text = first_shown.text_content()
+    alice.page.get_by_role("link", name="Show earlier messages").click()
+    expect(alice.page.locator(".message")).to_have_count(shown + 50)
+    expect(alice.page.locator(".message").filter(has_text=first_text)).to_be_in_viewport()
+    while alice.page.get_by_role("link", name="Show earlier messages").count():
+        count = alice.page.locator(".message").count()
+        alice.page.get_by_role("link", name="Show earlier messages").click()
+        expect(alice.page.locator(".message")).not_to_have_count(count)
+    expect(alice.page.locator(".message")).to_have_count(LONG + 1)
+    expect(alice.page.locator(".conversation-start")).to_be_visible()
+    for n in (1, 250, LONG):
+        expect(message(alice.page, n)).to_have_count(1)
+    assert_not_reloaded(alice.page)
+
+
+def test_earlier_messages_without_javascript(browser: Browser, live, long_ticket):
+    context = browser.new_context(base_url=live.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"/tickets/{long_ticket}")
+        expect(message(page, LONG)).to_have_count(1)
+        expect(message(page, 1)).to_have_count(0)
+        oldest_shown = page.locator(".message").first.get_attribute("data-message-id")
+        page.get_by_role("link", name="Show earlier messages").click()
+        expect(page).to_have_url(f"{live.url}/tickets/{long_ticket}?before={oldest_shown}#messages")
+        expect(page.locator(".message")).to_have_count(50)
+        ids = page.locator(".message").evaluate_all(
+            "ms => ms.map(m => Number(m.dataset.messageId))"
+        )
+        assert ids == sorted(ids) and ids[-1] < int(oldest_shown)
+        expect(message(page, LONG)).to_have_count(0)
+        page.get_by_role("link", name="Show the newest messages").click()
+        expect(message(page, LONG)).to_have_count(1)
+        expect(page.get_by_label("Message the helpdesk")).to_be_visible()
+    finally:
+        context.close()
