@@ -1,15 +1,13 @@
-"""API documentation at /docs: Swagger UI served from the installed swagger-ui-bundle, no CDN."""
+"""API documentation at /docs: Swagger UI 5 (it reads OpenAPI 3.1) from the installed
+openapi-ui-bundles package, served by the app itself, no CDN."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import swagger_ui_bundle
+from openapi_ui_bundles import swagger_ui
 from quart import Blueprint, render_template, send_from_directory
 from quart.typing import ResponseReturnValue
 
 blueprint = Blueprint("docs", __name__)
-SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 SWAGGER_FILES = frozenset(
     {"swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"}
 )
@@ -24,4 +22,4 @@ async def api_docs() -> ResponseReturnValue:
 async def docs_asset(name: str) -> ResponseReturnValue:
     if name not in SWAGGER_FILES:
         return "not found", 404
-    return await send_from_directory(SWAGGER_DIR, name)
+    return await send_from_directory(swagger_ui.static_path, name)
