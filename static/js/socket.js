@@ -50,8 +50,13 @@ export class LiveSocket extends EventTarget {
     ws.addEventListener("close", (close) => this.onClose(ws, close));
   }
 
+  // The network is back. A socket that outlived the outage needs no new one, only the
+  // banner gone; one that did not is reconnected at once rather than at its next backoff.
   reconnectNow() {
-    if (this.isOpen) return;
+    if (this.isOpen) {
+      this.showStatus(null);
+      return;
+    }
     this.attempt = 0;
     this.connect();
   }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -112,3 +113,19 @@ def test_earlier_messages_without_javascript(browser: Browser, live, long_ticket
         expect(page.get_by_label("Message the helpdesk")).to_be_visible()
     finally:
         context.close()
+
+
+def test_the_offline_banner_goes_once_the_connection_is_back(open_session, live):
+    ticket_id = new_ticket(live, "ben", "Projector flickers in room S2")
+    ben = open_session("ben")
+    ben.page.goto(f"/tickets/{ticket_id}")
+    ready(ben.page)
+    banner = ben.page.locator("#live-status")
+    ben.context.set_offline(True)
+    expect(banner).to_contain_text("You are offline")
+    ben.page.get_by_label("Message the helpdesk").fill("Written while offline")
+    ben.page.get_by_role("button", name="Send").click()
+    ben.context.set_offline(False)
+    sent = ben.page.locator(".message").filter(has_text="Written while offline")
+    expect(sent).not_to_have_class(re.compile(r"\bpending\b"))
+    expect(banner).to_be_hidden()
