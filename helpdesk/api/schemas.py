@@ -30,6 +30,7 @@ from ..domain.fields import (
     Username,
     Version,
 )
+from ..domain.tickets import Sort
 
 
 class StrictModel(BaseModel):
@@ -118,7 +119,12 @@ class TicketQuery(BaseModel):
     q: SearchText | None = None
     assignee: str | None = Field(None, description="a staff user id, `me`, or `none`")
     limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, Field(max_length=20, pattern=r"^[0-9]+$")] | None = None
+    cursor: Annotated[str, Field(max_length=40, pattern=r"^[0-9]+(\.[0-9]+)?$")] | None = None
+    sort: Sort = Field(
+        "newest",
+        description="newest (by number), activity (newest change or reply first), "
+        "waiting (oldest first) or priority (most urgent first, then oldest)",
+    )
     closed_after: AwareDatetime | None = Field(
         None, description="only tickets closed at or after this moment (ISO 8601, with its offset)"
     )
@@ -152,7 +158,7 @@ class TicketQuery(BaseModel):
     @field_validator("cursor")
     @classmethod
     def _cursor(cls, value: str | None) -> str | None:
-        if value is not None and int(value) > MAX_ID:
+        if value is not None and int(value.rsplit(".", 1)[-1]) > MAX_ID:
             raise ValueError("cursor out of range")
         return value
 
@@ -207,6 +213,10 @@ class TicketOut(BaseModel):
 class TicketPageOut(BaseModel):
     items: list[TicketOut]
     next_cursor: str | None
+
+
+class TicketCountOut(BaseModel):
+    count: int
 
 
 class MessageOut(BaseModel):

@@ -26,6 +26,7 @@ from .schemas import (
     AssignIn,
     HistoryOut,
     StatusIn,
+    TicketCountOut,
     TicketIn,
     TicketOut,
     TicketPageOut,
@@ -50,8 +51,9 @@ def filters_from(query: TicketQuery, user: User) -> tickets.TicketFilters:
         assignee=assignee,
         q=query.q.strip() if query.q else None,
         limit=query.limit,
-        cursor=int(query.cursor) if query.cursor else None,
+        cursor=query.cursor,
         closed_after=query.closed_after,
+        sort=query.sort,
     )
 
 
@@ -87,6 +89,19 @@ async def get_tickets(query_args: TicketQuery) -> Response:
     return json_response(
         {"items": [ticket_json(ticket) for ticket in page.items], "next_cursor": page.next_cursor}
     )
+
+
+@blueprint.get("/tickets/count")
+@tag(["tickets"])
+@validate_querystring(TicketQuery)
+@document_response(TicketCountOut, 200)
+@errors(QUERY, SIGNED_IN)
+async def get_ticket_count(query_args: TicketQuery) -> Response:
+    """How many tickets `GET /tickets` lists with the same filters (`limit`, `cursor` and `sort`
+    aside), counted by the database."""
+    user = await require_account()
+    count = await tickets.count_tickets(user, filters_from(query_args, user))
+    return json_response({"count": count})
 
 
 @blueprint.get("/tickets/<int:ticket_id>")

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from tortoise import connections
-from tortoise.expressions import Q
+from tortoise.expressions import Case, F, Q, RawSQL, When
+from tortoise.queryset import QuerySet
 
 from ..errors import Conflict, Forbidden, StaleVersion, ValidationFailed
 from ..models import Category, Priority, Status, StatusChange, Ticket, User, seconds_between
+from ..sql import dialect_of
 from .access import require_staff, visible_ticket
 from .events import EventLog, ticket_audience
+from .fields import MAX_ID, in_id_range
 from .serialize import ticket_json, user_ref
 from .workflow import check_transition
 
 REPORTER_EDITABLE = frozenset({"title", "description", "category", "location"})
 STAFF_EDITABLE = REPORTER_EDITABLE | {"priority"}
+Sort = Literal["newest", "activity", "waiting", "priority"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,9 @@ class TicketFilters:
     assignee: int | None = None
     q: str | None = None
     limit: int = 50
-    cursor: int | None = None
+    cursor: str | None = None
     closed_after: datetime | None = None
+    sort: Sort = "newest"
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,27 @@ async def create_ticket(log: EventLog, reporter: User, draft: TicketDraft) -> Ti
 
 
 async def list_tickets(user: User, filters: TicketFilters) -> TicketPage:
-    """Newest first by id, so pages stay exact while new tickets arrive at the top."""
+    """One page in the filters' order; the cursor is the last row's sort key, so pages stay
+    exact (nothing repeated, nothing skipped) while tickets arrive and change."""
+    order = ORDERS[filters.sort]
+    query = _matching(user, filters)
+    if order.key is not None:
+        query = query.annotate(sort_key=order.key)
+    if filters.cursor is not None:
+        query = query.filter(order.after(_decode_cursor(order, filters.cursor)))
+    rows = await query.order_by(*order.columns).limit(filters.limit + 1)
+    items = rows[: filters.limit]
+    more = len(rows) > filters.limit
+    return TicketPage(items, order.cursor(items[-1]) if more and items else None)
+
+
+async def count_tickets(user: User, filters: TicketFilters) -> int:
+    """How many tickets `list_tickets` pages through for these filters, counted by the database."""
+    return await _matching(user, replace(filters, cursor=None)).count()
+
+
+def _matching(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
+    """The tickets this user may see that pass the filters, in no particular order."""
     query = Ticket.all().select_related("reporter", "assignee")
     if not user.is_staff:
         query = query.filter(reporter_id=user.id)
@@ -88,16 +114,15 @@ async def list_tickets(user: User, filters: TicketFilters) -> TicketPage:
         query = query.filter(_mentions(filters.q))
     if filters.closed_after is not None:
         query = query.filter(closed_at__gte=filters.closed_after)
-    if filters.cursor is not None:
-        query = query.filter(id__lt=filters.cursor)
-    rows = await query.order_by("-id").limit(filters.limit + 1)
-    items = rows[: filters.limit]
-    more = len(rows) > filters.limit
-    return TicketPage(items, str(items[-1].id) if more and items else None)
+    return query
+
+
+TICKET_NUMBER = re.compile(r"^#?\s*([0-9]{1,10})$")
 
 
 def _mentions(text: str) -> Q:
-    """Tickets whose title, description or location contain `text`, ignoring case.
+    """Tickets whose number is `text` (`2001`, `#2001`), or whose title, description,
+    location, or reporter's name or username contain it, ignoring case.
 
     On SQLite, LIKE already ignores case exactly as far as UPPER() does (ASCII letters), so it
     is used as it stands: Tortoise's `icontains` wraps each column in UPPER(), copying every
@@ -105,8 +130,95 @@ def _mentions(text: str) -> Q:
     """
     sqlite = connections.get("default").capabilities.dialect == "sqlite"
     lookup = "contains" if sqlite else "icontains"
-    columns = ("title", "description", "location")
-    return Q(*(Q(**{f"{column}__{lookup}": text}) for column in columns), join_type=Q.OR)
+    columns = ("title", "description", "location", "reporter__display_name", "reporter__username")
+    found = [Q(**{f"{column}__{lookup}": text}) for column in columns]
+    number = TICKET_NUMBER.match(text.strip())
+    if number and in_id_range(int(number.group(1))):
+        found.append(Q(id=int(number.group(1))))
+    return Q(*found, join_type=Q.OR)
+
+
+@dataclass(frozen=True)
+class Order:
+    """A sort of the ticket list: its key per row, and how a cursor names a row of it.
+
+    Every order ends on the id, so rows with equal keys still have one exact place. `key` is
+    None where the id alone is the key.
+    """
+
+    key: Any
+    columns: tuple[str, ...]
+    descending: bool
+
+    def cursor(self, ticket: Ticket) -> str:
+        if self.key is None:
+            return str(ticket.id)
+        key = ticket.sort_key  # type: ignore[attr-defined]
+        if isinstance(key, datetime | str):
+            key = _micros(key)
+        return f"{key}.{ticket.id}"
+
+    def after(self, position: tuple[Any, int]) -> Q:
+        key, ticket_id = position
+        later = "lt" if self.descending else "gt"
+        if self.key is None:
+            return Q(**{f"id__{later}": ticket_id})
+        key_later = "lt" if self.columns[0].startswith("-") else "gt"
+        return Q(
+            Q(**{f"sort_key__{key_later}": key}),
+            Q(Q(sort_key=key), Q(**{f"id__{later}": ticket_id})),
+            join_type=Q.OR,
+        )
+
+
+# The newest activity: the later of the last change to the ticket and its last public reply.
+_ACTIVITY = Case(
+    When(last_message_at__gt=F("updated_at"), then=F("last_message_at")),
+    default=F("updated_at"),
+)
+# Written out rather than as Case(When(...)): bound numbers in a CASE are typed as text by
+# PostgreSQL. The values are the enum's own, so nothing outside the code reaches this text.
+_RANKS = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)
+_URGENCY = RawSQL(
+    'CASE "ticket"."priority" '
+    + " ".join(f"WHEN '{p.value}' THEN {len(_RANKS) - n}" for n, p in enumerate(_RANKS))
+    + " ELSE 0 END"
+)
+ORDERS: dict[Sort, Order] = {
+    "newest": Order(None, ("-id",), descending=True),
+    "activity": Order(_ACTIVITY, ("-sort_key", "-id"), descending=True),
+    "waiting": Order(None, ("id",), descending=False),
+    "priority": Order(_URGENCY, ("-sort_key", "id"), descending=False),
+}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(moment: datetime | str) -> int:
+    if isinstance(moment, str):  # SQLite hands an expression's timestamp back as its text
+        moment = datetime.fromisoformat(moment)
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _decode_cursor(order: Order, cursor: str) -> tuple[Any, int]:
+    """The position a cursor names, in the form the database compares; 400 if it is not one
+    this order hands out."""
+    parts = cursor.split(".")
+    wanted = 1 if order.key is None else 2
+    if len(parts) != wanted or not all(part.isdigit() and len(part) <= 18 for part in parts):
+        raise ValidationFailed("this cursor belongs to another sort; start again", field="cursor")
+    ticket_id = int(parts[-1])
+    if ticket_id > MAX_ID:
+        raise ValidationFailed("cursor out of range", field="cursor")
+    if order.key is None:
+        return None, ticket_id
+    key = int(parts[0])
+    if order.key is _ACTIVITY:
+        try:
+            moment = _EPOCH + timedelta(microseconds=key)
+        except OverflowError:
+            raise ValidationFailed("cursor out of range", field="cursor") from None
+        return dialect_of(connections.get("default")).value(moment), ticket_id
+    return key, ticket_id
 
 
 def _check_version(ticket: Ticket, version: int | None) -> None:

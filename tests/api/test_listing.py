@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from tests.conftest import create_ticket, json_of
@@ -124,3 +126,139 @@ async def test_closed_after_needs_a_real_moment_with_its_offset(app, cast, momen
     response = await cast.staff.client.get("/api/v1/tickets", query_string={"closed_after": moment})
     assert response.status_code == 400
     assert (await json_of(response))["error"]["field"] == "closed_after"
+
+
+async def all_pages(client, query: str, limit: int = 2) -> list[dict]:
+    """Every ticket the list gives for `query`, following `next_cursor` page by page."""
+    listed: list[dict] = []
+    cursor = None
+    while True:
+        page_query = f"{query}&limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        response = await client.get(f"/api/v1/tickets?{page_query}")
+        assert response.status_code == 200, await response.get_data(as_text=True)
+        page = await json_of(response)
+        listed += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return listed
+
+
+URGENCY = {"urgent": 3, "high": 2, "normal": 1, "low": 0}
+
+
+def activity(ticket: dict) -> datetime:
+    moments = [ticket["updated_at"], ticket["last_message_at"]]
+    return max(datetime.fromisoformat(moment) for moment in moments if moment)
+
+
+EXPECTED_ORDER = {
+    "newest": lambda ticket: -ticket["id"],
+    "activity": lambda ticket: (-activity(ticket).timestamp(), -ticket["id"]),
+    "waiting": lambda ticket: ticket["id"],
+    "priority": lambda ticket: (-URGENCY[ticket["priority"]], ticket["id"]),
+}
+
+
+@pytest.mark.parametrize("sort", sorted(EXPECTED_ORDER))
+async def test_each_sort_pages_in_its_order_without_repeats_or_gaps(app, cast, sort):
+    staff = cast.staff.client
+    priorities = ["normal", "urgent", "low", "urgent", "high", "normal", "urgent"]
+    made = [
+        await create_ticket(cast.reporter.client, title=f"Ticket {n}", priority=priority)
+        for n, priority in enumerate(priorities)
+    ]
+    # Activity after reporting: a reply to an old ticket and an edit of another.
+    await staff.post(f"/api/v1/tickets/{made[1]['id']}/messages", json={"body": "On our way"})
+    await staff.patch(f"/api/v1/tickets/{made[2]['id']}", json={"location": "Gym"})
+    everything = await all_pages(staff, "sort=newest", limit=100)
+
+    listed = await all_pages(staff, f"sort={sort}")
+
+    assert [t["id"] for t in listed] == [
+        t["id"] for t in sorted(everything, key=EXPECTED_ORDER[sort])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("sort=oldest", "sort"),
+        ("sort=activity&cursor=5", "cursor"),
+        ("sort=priority&cursor=5", "cursor"),
+        ("sort=newest&cursor=1.5", "cursor"),
+        ("sort=waiting&cursor=1.5", "cursor"),
+        (f"sort=activity&cursor={10**18}.5", "cursor"),
+        (f"sort=priority&cursor=1.{2**40}", "cursor"),
+        ("cursor=1.2.3", "cursor"),
+    ],
+)
+async def test_a_sort_or_a_cursor_it_did_not_hand_out_is_refused(app, cast, query, field):
+    await create_ticket(cast.reporter.client)
+    response = await cast.staff.client.get(f"/api/v1/tickets?{query}")
+    assert response.status_code == 400
+    assert (await json_of(response))["error"]["field"] == field
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "status=open",
+        "status=active,closed",
+        "category=it",
+        "assignee=none",
+        "assignee=me",
+        "q=wifi",
+        "status=closed&closed_after=2000-01-01T00:00:00Z",
+    ],
+)
+async def test_the_count_agrees_with_what_the_list_gives(app, cast, query):
+    for n in range(5):
+        await create_ticket(cast.reporter.client, title=f"No wifi {n}", category="it")
+        await create_ticket(cast.other.client, title=f"Cold room {n}", category="facilities")
+    listed = await all_pages(cast.staff.client, "status=open", limit=100)
+    for ticket in listed[:4]:
+        await cast.staff.client.post(
+            f"/api/v1/tickets/{ticket['id']}/status", json={"status": "active"}
+        )
+    await cast.staff.client.post(
+        f"/api/v1/tickets/{listed[0]['id']}/status", json={"status": "closed"}
+    )
+
+    for actor in (cast.staff, cast.reporter):
+        response = await actor.client.get(f"/api/v1/tickets/count?{query}")
+        assert response.status_code == 200
+        expected = len(await all_pages(actor.client, query, limit=3))
+        assert (await json_of(response))["count"] == expected
+
+
+async def test_search_finds_a_ticket_by_its_number_with_or_without_the_hash(app, cast):
+    wanted = await create_ticket(cast.reporter.client, title="Broken chair", location="Gym")
+    await create_ticket(cast.reporter.client, title="Broken table", location="Gym")
+    for q in (str(wanted["id"]), f"#{wanted['id']}", f"# {wanted['id']}"):
+        response = await cast.staff.client.get("/api/v1/tickets", query_string={"q": q})
+        assert [t["id"] for t in (await json_of(response))["items"]] == [wanted["id"]], q
+
+
+async def test_search_finds_tickets_by_the_reporters_name_or_username(app, cast):
+    await cast.reporter.user.update_from_dict({"display_name": "Rita Moreno"}).save()
+    ritas = await create_ticket(cast.reporter.client, title="Noisy fan")
+    await create_ticket(cast.other.client, title="Noisy fan")
+    for q in ("moreno", "RITA"):
+        response = await cast.staff.client.get("/api/v1/tickets", query_string={"q": q})
+        assert [t["id"] for t in (await json_of(response))["items"]] == [ritas["id"]], q
+
+
+async def test_a_reporter_searching_by_name_or_number_sees_only_their_own(app, cast):
+    ritas = await create_ticket(cast.reporter.client, title="Noisy fan")
+    oscars = await create_ticket(cast.other.client, title="Noisy fan")
+    for q in ("rita", f"#{ritas['id']}", "noisy"):
+        response = await cast.other.client.get("/api/v1/tickets", query_string={"q": q})
+        found = [t["id"] for t in (await json_of(response))["items"]]
+        assert ritas["id"] not in found, q
+        count = await json_of(
+            await cast.other.client.get("/api/v1/tickets/count", query_string={"q": q})
+        )
+        assert count["count"] == len(found)
+    response = await cast.other.client.get("/api/v1/tickets", query_string={"q": "oscar"})
+    assert [t["id"] for t in (await json_of(response))["items"]] == [oscars["id"]]

@@ -132,6 +132,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/api/v1/auth/logout"): Route("/api/v1/auth/logout", signed_in(204)),
     ("GET", "/api/v1/tickets"): Route("/api/v1/tickets", signed_in(200)),
+    ("GET", "/api/v1/tickets/count"): Route("/api/v1/tickets/count", signed_in(200)),
     ("POST", "/api/v1/tickets"): Route("/api/v1/tickets", signed_in(201), body=lambda: TICKET),
     ("GET", "/api/v1/activity"): Route("/api/v1/activity", signed_in(200)),
     # one ticket, reported by "reporter"
