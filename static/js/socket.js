@@ -28,6 +28,7 @@ export class LiveSocket extends EventTarget {
     this.rooms = new Map(); // room -> newest event id seen (or null: join without replay)
     this.floors = new Map(); // room -> the id this tab began it from: replay never goes below
     this.pending = new Map(); // client_id -> say frame, until acked
+    this.reads = new Map(); // room -> newest message id read: sent again on every reconnect
     this.seen = new Set();
     this.ws = null;
     this.attempt = 0;
@@ -67,6 +68,7 @@ export class LiveSocket extends EventTarget {
     this.showStatus(null);
     for (const [room, since] of this.rooms) this.sendJoin(room, this.replayFrom(room, since));
     for (const frame of this.pending.values()) this.send(frame);
+    for (const [room, messageId] of this.reads) this.sendRead(room, messageId);
     this.dispatch("open", {});
   }
 
@@ -100,7 +102,8 @@ export class LiveSocket extends EventTarget {
       if (this.rooms.has(frame.room)) {
         this.rooms.set(frame.room, Math.max(this.rooms.get(frame.room) ?? 0, frame.id));
       }
-    } else if (frame.type === "joined") {
+    } else if (frame.type === "joined" && this.rooms.has(frame.room)) {
+      // (A room left before its join was answered stays left.)
       const known = this.rooms.get(frame.room) ?? 0;
       this.rooms.set(frame.room, Math.max(known, frame.last_event_id));
       if ((this.floors.get(frame.room) ?? null) === null) {
@@ -154,6 +157,7 @@ export class LiveSocket extends EventTarget {
   leave(room) {
     this.rooms.delete(room);
     this.floors.delete(room);
+    this.reads.delete(room);
     this.send({ op: "leave", room });
   }
 
@@ -171,7 +175,15 @@ export class LiveSocket extends EventTarget {
     this.send({ op: "typing", room, internal });
   }
 
+  // Markers only move forward on the server, so sending one again is harmless, and a marker
+  // set while offline (or lost with the connection) still arrives.
   markRead(room, messageId) {
+    if (messageId <= (this.reads.get(room) ?? 0)) return;
+    this.reads.set(room, messageId);
+    this.sendRead(room, messageId);
+  }
+
+  sendRead(room, messageId) {
     this.send({ op: "read", room, message_id: messageId });
   }
 

@@ -242,8 +242,8 @@ export function startTicketPage(socket, me) {
     $("#ticket-status").replaceChildren(statusBadge(ticket.status));
     $("#ticket-priority").replaceChildren(priorityBadge(ticket.priority) || "");
     $("#ticket-category").textContent = CATEGORY_LABELS[ticket.category];
-    const location = $("#ticket-location");
-    if (location) location.textContent = ticket.location || "";
+    $("#ticket-location").textContent = ticket.location || "";
+    $("#ticket-where").hidden = !ticket.location;
     $("#ticket-assignee").textContent = ticket.assignee
       ? `assigned to ${ticket.assignee.display_name}` : "not assigned yet";
     for (const input of $$('input[name="version"]', page)) input.value = ticket.version;

@@ -129,3 +129,77 @@ def test_the_offline_banner_goes_once_the_connection_is_back(open_session, live)
     sent = ben.page.locator(".message").filter(has_text="Written while offline")
     expect(sent).not_to_have_class(re.compile(r"\bpending\b"))
     expect(banner).to_be_hidden()
+
+
+def set_visibility(page: Page, state: str) -> None:
+    """Put the tab in the background or bring it back, as switching tabs does."""
+    page.evaluate(
+        """state => {
+            const hidden = state !== "visible";
+            const property = { configurable: true, value: state };
+            Object.defineProperty(document, "visibilityState", property);
+            Object.defineProperty(document, "hidden", { configurable: true, value: hidden });
+            document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        state,
+    )
+
+
+def test_a_message_read_while_offline_is_marked_read_once_back(open_session, live):
+    ticket_id = new_ticket(live, "carla", "Locker 12 will not open")
+    carla = open_session("carla")
+    priya = open_session("priya")
+    carla.page.goto(f"/tickets/{ticket_id}")
+    ready(carla.page)
+    priya.page.goto(f"/tickets/{ticket_id}")
+    expect(priya.page.locator("#viewers")).to_contain_text("Carla")
+    set_visibility(carla.page, "hidden")
+    priya.page.get_by_label("Reply to Carla").fill("We have a spare key at the desk.")
+    priya.page.get_by_role("button", name="Send").click()
+    expect(carla.page.locator(".message").filter(has_text="spare key")).to_have_count(1)
+    expect(priya.page.locator("#seen")).to_have_text("")
+
+    carla.switch.drop()
+    expect(carla.page.locator("#live-status")).to_contain_text("Reconnecting")
+    set_visibility(carla.page, "visible")  # she reads it while the connection is down
+    carla.switch.restore(carla.page)
+    expect(priya.page.locator("#seen")).to_contain_text("Seen by Carla")
+
+
+def test_a_room_left_before_its_join_was_answered_stays_left(open_session):
+    alice = open_session("alice")
+    ready(alice.page)
+    rejoined = alice.page.evaluate(
+        """async () => {
+            const { LiveSocket } = await import("/static/js/socket.js");
+            const socket = new LiveSocket();
+            const sent = [];
+            const ws = { readyState: WebSocket.OPEN, send: (text) => sent.push(JSON.parse(text)) };
+            socket.ws = ws;
+            socket.join("ticket:7", 3);
+            socket.join("board", 3);
+            socket.leave("ticket:7");
+            const late = { type: "joined", room: "ticket:7", last_event_id: 9 };
+            socket.onMessage(JSON.stringify(late));
+            sent.length = 0;
+            socket.onOpen(ws);  // as after a reconnect
+            return sent.filter((frame) => frame.op === "join").map((frame) => frame.room);
+        }"""
+    )
+    assert rejoined == ["board"]
+
+
+def test_a_location_added_later_appears_live(open_session, live):
+    ticket_id = new_ticket(live, "dmitri", "Water fountain is warm")
+    dmitri = open_session("dmitri")
+    dmitri.page.goto(f"/tickets/{ticket_id}")
+    ready(dmitri.page)
+    where = dmitri.page.locator("#ticket-location")
+    expect(where).to_be_hidden()
+    with api_client(live, "sam") as sam:
+        path = f"/api/v1/tickets/{ticket_id}"
+        assert sam.patch(path, json={"location": "Library, 2nd floor"}).status_code == 200
+        expect(where).to_have_text("Library, 2nd floor")
+        expect(where).to_be_visible()
+        assert sam.patch(path, json={"location": None}).status_code == 200
+        expect(where).to_be_hidden()
