@@ -2,7 +2,7 @@
 // and edits through the API with the version the page holds; every change from others applied.
 
 import { api, sentence } from "./api.js";
-import { $, $$, CATEGORY_LABELS, announce, el, priorityBadge, statusBadge } from "./dom.js";
+import { $, $$, CATEGORY_LABELS, announce, el, linkify, priorityBadge, statusBadge } from "./dom.js";
 import { timeTag } from "./time.js";
 import { toast } from "./toasts.js";
 
@@ -23,6 +23,7 @@ export function startTicketPage(socket, me) {
   const typists = new Map(); // user id -> timer
   let lastRead = 0;
   let lastTypingSent = 0;
+  for (const text of $$("[data-linkify]", page)) text.replaceChildren(linkify(text.textContent));
 
   // --- the conversation -------------------------------------------------------------------
 
@@ -40,7 +41,7 @@ export function startTicketPage(socket, me) {
     return el("li", {
       className: classes.join(" "),
       dataset: { messageId: message.id ?? "", authorId: message.author.id, clientId: message.client_id ?? "" },
-    }, head, el("p", { className: "message-body prewrap" }, message.body));
+    }, head, el("p", { className: "message-body prewrap" }, linkify(message.body)));
   }
 
   function findMessage(message) {
@@ -238,7 +239,7 @@ export function startTicketPage(socket, me) {
     page.dataset.status = ticket.status;
     document.title = `#${ticket.id} ${ticket.title} · Campus Helpdesk`;
     $("#ticket-title").textContent = ticket.title;
-    $("#ticket-description").textContent = ticket.description;
+    $("#ticket-description").replaceChildren(linkify(ticket.description));
     $("#ticket-status").replaceChildren(statusBadge(ticket.status));
     $("#ticket-priority").replaceChildren(priorityBadge(ticket.priority) || "");
     $("#ticket-category").textContent = CATEGORY_LABELS[ticket.category];

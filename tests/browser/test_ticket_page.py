@@ -203,3 +203,36 @@ def test_a_location_added_later_appears_live(open_session, live):
         expect(where).to_be_visible()
         assert sam.patch(path, json={"location": None}).status_code == 200
         expect(where).to_be_hidden()
+
+
+LINKS = (
+    "See https://x.example/a?b=1, or (https://x.example/c). Not javascript:alert(1), not www.x,"
+    " but https://x.example/wiki/Foo_(bar)! And https://x.example/d."
+)
+LINKED = [
+    "https://x.example/a?b=1",
+    "https://x.example/c",
+    "https://x.example/wiki/Foo_(bar)",
+    "https://x.example/d",
+]
+
+
+def assert_linked(body) -> None:
+    expect(body).to_have_text(LINKS)  # the text itself unchanged
+    links = body.locator("a").evaluate_all(
+        "links => links.map(a => [a.getAttribute('href'), a.textContent, a.rel])"
+    )
+    assert links == [[url, url, "noopener noreferrer nofollow"] for url in LINKED]
+
+
+def test_web_links_in_messages_are_clickable_on_the_page_and_live(open_session, live):
+    ticket_id = new_ticket(live, "ben", "Where do I download the VPN client?")
+    say(live, "priya", ticket_id, LINKS)
+    ben = open_session("ben")
+    ben.page.goto(f"/tickets/{ticket_id}")
+    ready(ben.page)
+    bodies = ben.page.locator(".message-body")
+    assert_linked(bodies.nth(0))  # as the server rendered it
+    say(live, "priya", ticket_id, LINKS)
+    expect(bodies).to_have_count(2)
+    assert_linked(bodies.nth(1))  # as it arrived live
