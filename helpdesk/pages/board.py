@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from quart import Blueprint, render_template, request
@@ -26,29 +27,40 @@ RECENTLY_CLOSED = timedelta(days=7)
 COLUMN_SIZE = 50
 
 
+SORT_LABELS = {
+    "newest": "Newest first",
+    "activity": "Newest activity",
+    "waiting": "Waiting longest",
+    "priority": "Priority",
+}
+
+
 @blueprint.get("/board")
 async def board() -> ResponseReturnValue:
+    """Three columns in the chosen sort, each with its full count. A search covers every closed
+    ticket; without one, the Closed column keeps to the last week."""
     user = await require_account()
     require_staff(user)
     query, errors = parse_form(TicketQuery, request.args)
     query = query or TicketQuery()
     base = filters_from(query, user)
     since = await last_event_id(user, BOARD_ROOM)  # before reading: the socket replays the rest
-    recently = utcnow() - RECENTLY_CLOSED
-    columns, more = {}, {}
+    recently = None if base.q else utcnow() - RECENTLY_CLOSED
+    columns, more, counts = {}, {}, {}
     for status in Status:
-        filters = ticket_rules.TicketFilters(
+        filters = replace(
+            base,
             statuses=(status,),
-            category=base.category,
-            assignee=base.assignee,
-            q=base.q,
             limit=COLUMN_SIZE,
+            cursor=None,
             closed_after=recently if status == Status.CLOSED else None,
         )
         page = await ticket_rules.list_tickets(user, filters)
         columns[status.value] = [ticket_json(ticket) for ticket in page.items]
         more[status.value] = page.next_cursor  # the board's "Show more" asks the API from there
+        counts[status.value] = await ticket_rules.count_tickets(user, filters)
     staff = await active_staff()
+    filtered = any((base.category, base.assignee is not None, base.q))
     return await render_template(
         "board.html",
         since=since,
@@ -56,9 +68,12 @@ async def board() -> ResponseReturnValue:
         assignee_filter=base.assignee,
         columns=columns,
         more=more,
-        closed_after=isoformat(recently),
+        counts=counts,
+        closed_after=isoformat(recently) if recently else "",
         staff=staff,
         filters=query,
+        filtered=filtered,
+        sorts=SORT_LABELS,
         errors=errors,
         labels=CATEGORY_LABELS,
     )

@@ -8,6 +8,21 @@ import { toast } from "./toasts.js";
 
 const ORDER = ["open", "active", "closed"];
 const COLUMN_NAMES = { open: "Open", active: "Active", closed: "Closed" };
+const URGENCY = { urgent: 3, high: 2, normal: 1, low: 0 };
+const TICKET_NUMBER = /^#?\s*([0-9]{1,10})$/;
+
+// The board's sorts, as the tickets API orders them (helpdesk/domain/tickets.py ORDERS): each a
+// comparison of two cards' datasets, ending on the number so that no two cards tie.
+function activity(card) {
+  const { updatedAt, lastMessageAt } = card;
+  return lastMessageAt && lastMessageAt > updatedAt ? lastMessageAt : updatedAt;
+}
+const SORTS = {
+  newest: (a, b) => b.ticketId - a.ticketId,
+  activity: (a, b) => (activity(a) === activity(b) ? b.ticketId - a.ticketId : (activity(a) < activity(b) ? 1 : -1)),
+  waiting: (a, b) => a.ticketId - b.ticketId,
+  priority: (a, b) => URGENCY[b.priority] - URGENCY[a.priority] || a.ticketId - b.ticketId,
+};
 
 export function startBoard(socket) {
   const board = $("#board");
@@ -17,6 +32,7 @@ export function startBoard(socket) {
     assignee: board.dataset.filterAssignee,
     q: board.dataset.filterQ.toLowerCase(),
   };
+  const comesBefore = SORTS[board.dataset.sort] || SORTS.newest;
   const lists = Object.fromEntries(ORDER.map((status) => [status, $(`ol.cards[data-status="${status}"]`, board)]));
 
   function matches(ticket) {
@@ -25,7 +41,12 @@ export function startBoard(socket) {
     if (filters.assignee && filters.assignee !== "none"
         && (!ticket.assignee || String(ticket.assignee.id) !== filters.assignee)) return false;
     if (filters.q) {
-      const text = `${ticket.title} ${ticket.description} ${ticket.location || ""}`.toLowerCase();
+      // As the API searches: the number, or the text of the ticket and of its reporter's names.
+      const number = TICKET_NUMBER.exec(filters.q.trim());
+      if (number && Number(number[1]) === ticket.id) return true;
+      const { reporter } = ticket;
+      const text = [ticket.title, ticket.description, ticket.location, reporter?.display_name, reporter?.username]
+        .filter(Boolean).join("\n").toLowerCase();
       if (!text.includes(filters.q)) return false;
     }
     return true;
@@ -41,7 +62,15 @@ export function startBoard(socket) {
       : el("span", { className: "card-reply" }, "no replies");
     return el("li", {
       className: `card priority-${ticket.priority}`,
-      dataset: { ticketId: ticket.id, version: ticket.version, status: ticket.status, createdAt: ticket.created_at },
+      dataset: {
+        ticketId: ticket.id,
+        version: ticket.version,
+        status: ticket.status,
+        priority: ticket.priority,
+        createdAt: ticket.created_at,
+        updatedAt: ticket.updated_at,
+        lastMessageAt: ticket.last_message_at || "",
+      },
     },
     el("a", { className: "card-title", href: `/tickets/${ticket.id}` }, ticket.title),
     el("p", { className: "card-meta" }, `#${ticket.id} · ${CATEGORY_LABELS[ticket.category]}`,
@@ -59,12 +88,45 @@ export function startBoard(socket) {
     card.setAttribute("aria-label", `${card.querySelector(".card-title").textContent}, ${card.dataset.status}`);
   }
 
+  // The query of a column as the server rendered it: "Show more" and the counts ask for it.
+  function columnQuery(status) {
+    const query = new URLSearchParams({ status, sort: board.dataset.sort });
+    if (filters.category) query.set("category", filters.category);
+    if (filters.assignee) query.set("assignee", filters.assignee);
+    if (board.dataset.filterQ) query.set("q", board.dataset.filterQ);
+    if (status === "closed" && board.dataset.closedAfter) query.set("closed_after", board.dataset.closedAfter);
+    return query;
+  }
+
+  // Columns hold more than they show, so their counts come from the database: asked again,
+  // once, after a burst of changes.
+  let recounting = null;
   function recount() {
-    for (const status of ORDER) {
-      const counter = $("[data-count]", lists[status].closest(".column"));
-      // A column the server cut at its page size has more than it shows.
-      counter.textContent = `${lists[status].children.length}${counter.hasAttribute("data-more") ? "+" : ""}`;
-    }
+    window.clearTimeout(recounting);
+    recounting = window.setTimeout(async () => {
+      const answers = await Promise.all(ORDER.map((status) => api("GET", `/tickets/count?${columnQuery(status)}`)));
+      let total = 0;
+      ORDER.forEach((status, index) => {
+        if (!answers[index].ok) return;
+        total += answers[index].data.count;
+        $("[data-count]", lists[status].closest(".column")).textContent = String(answers[index].data.count);
+      });
+      const none = $("#no-matches");
+      if (none && answers.every((answer) => answer.ok)) none.hidden = total > 0;
+    }, 250);
+  }
+
+  // Where a card goes in its column's sort: before the first card it comes before. A card that
+  // sorts past the last one shown, in a column with more to show, belongs to a later page.
+  function insert(card, list) {
+    const next = Array.from(list.children).find((other) => other !== card && comesBefore(card.dataset, other.dataset) < 0);
+    if (next) list.insertBefore(card, next);
+    else if (list.lastElementChild === card) return true; // still where the page ends
+    else if ($(".show-more", list.closest(".column"))) {
+      card.remove();
+      return false;
+    } else list.append(card);
+    return true;
   }
 
   function place(ticket, { flash = false } = {}) {
@@ -81,9 +143,10 @@ export function startBoard(socket) {
     prepare(card);
     const target = lists[ticket.status];
     if (existing && existing.parentElement === target) existing.replaceWith(card);
-    else {
-      existing?.remove();
-      target.prepend(card);
+    else existing?.remove();
+    if (!insert(card, target)) {
+      recount();
+      return null;
     }
     if (hadFocus) card.focus();
     if (flash) {
@@ -97,8 +160,12 @@ export function startBoard(socket) {
   function touchReply(message) {
     if (message.internal) return;
     const card = cardFor(message.ticket_id);
-    const reply = card && $(".card-reply", card);
-    if (reply) reply.replaceChildren("last reply ", timeTag(message.created_at));
+    if (!card) return;
+    $(".card-reply", card).replaceChildren("last reply ", timeTag(message.created_at));
+    card.dataset.lastMessageAt = message.created_at;
+    const hadFocus = card.contains(document.activeElement);
+    insert(card, card.parentElement);
+    if (hadFocus) card.focus();
   }
 
   socket.on("event", (frame) => {
@@ -216,11 +283,8 @@ export function startBoard(socket) {
   // Columns the server cut at its page size: the rest, a page at a time, from the API.
   async function showMore(button) {
     const status = button.dataset.status;
-    const query = new URLSearchParams({ status, cursor: button.dataset.cursor });
-    if (filters.category) query.set("category", filters.category);
-    if (filters.assignee) query.set("assignee", filters.assignee);
-    if (board.dataset.filterQ) query.set("q", board.dataset.filterQ);
-    if (status === "closed") query.set("closed_after", board.dataset.closedAfter);
+    const query = columnQuery(status);
+    query.set("cursor", button.dataset.cursor);
     button.disabled = true;
     const result = await api("GET", `/tickets?${query}`);
     button.disabled = false;
@@ -238,11 +302,9 @@ export function startBoard(socket) {
     }
     if (result.data.next_cursor) button.dataset.cursor = result.data.next_cursor;
     else {
-      $("[data-count]", lists[status].closest(".column")).removeAttribute("data-more");
       button.remove();
       added[0]?.focus(); // the button is gone: keep the keyboard where the new cards are
     }
-    recount();
     announce(`${added.length} more ${COLUMN_NAMES[status].toLowerCase()} tickets shown.`);
   }
 

@@ -76,3 +76,71 @@ def test_a_drag_into_closed_asks_first_too(open_session, live):
     expect(card(sam.page, ticket_id, "closed")).to_be_visible()
     assert ticket_of(live, ticket_id)["status"] == "closed"
     assert history_of(live, ticket_id)[-1]["note"] is None
+
+
+def column_ids(page, status: str) -> list[int]:
+    cards = page.locator(f'ol.cards[data-status="{status}"] .card')
+    return [int(i) for i in cards.evaluate_all("cards => cards.map(c => c.dataset.ticketId)")]
+
+
+def api_ids(live, query: str) -> list[int]:
+    with api_client(live, "priya") as priya:
+        return [t["id"] for t in priya.get(f"/api/v1/tickets?{query}").json()["items"]]
+
+
+def test_a_long_column_counts_every_ticket_and_keeps_the_filters_in_reach(open_session, live):
+    word = "lamppost"
+    for n in range(52):
+        file_ticket(live, f"Lamp {n} flickers ({word})")
+    sam = open_session("sam")
+    sam.page.goto(f"/board?q={word}")
+    ready(sam.page)
+    open_column = sam.page.locator('section.column[data-status="open"]')
+    expect(open_column.locator(".card")).to_have_count(50)
+    expect(open_column.locator("[data-count]")).to_have_text("52")
+
+    file_ticket(live, f"Lamp 52 flickers ({word})")  # arrives live
+    expect(open_column.locator("[data-count]")).to_have_text("53")
+    with api_client(live, "priya") as priya:
+        counted = priya.get("/api/v1/tickets/count", params={"status": "open", "q": word}).json()
+    assert counted["count"] == 53
+
+    sam.page.locator(".card").last.scroll_into_view_if_needed()
+    assert sam.page.evaluate("window.scrollY") > 0
+    expect(sam.page.get_by_label("Search")).to_be_in_viewport()
+    expect(sam.page.get_by_role("button", name="Filter")).to_be_in_viewport()
+
+
+def test_the_live_board_keeps_its_sort_as_cards_change(open_session, live):
+    word = "sortcheck"
+    for priority in ("low", "high", "normal"):
+        file_ticket(live, f"Bench {priority} ({word})", priority=priority)
+    sam = open_session("sam")
+    sam.page.goto(f"/board?q={word}&sort=priority")
+    ready(sam.page)
+    assert column_ids(sam.page, "open") == api_ids(live, f"status=open&q={word}&sort=priority")
+
+    urgent = file_ticket(live, f"Bench urgent ({word})", priority="urgent")
+    expect(card(sam.page, urgent, "open")).to_be_visible()
+    assert column_ids(sam.page, "open")[0] == urgent
+    lowest = column_ids(sam.page, "open")[-1]
+    with api_client(live, "priya") as priya:
+        raised = priya.patch(f"/api/v1/tickets/{lowest}", json={"priority": "high"})
+        assert raised.status_code == 200
+    expected = api_ids(live, f"status=open&q={word}&sort=priority")
+    expect(sam.page.locator('ol.cards[data-status="open"] .card').nth(1)).to_have_attribute(
+        "data-ticket-id", str(expected[1])
+    )
+    assert column_ids(sam.page, "open") == expected
+
+
+def test_a_search_that_finds_nothing_offers_to_clear_the_filters(open_session, live):
+    sam = open_session("sam")
+    sam.page.goto("/board?q=nothing-is-called-this&sort=waiting")
+    ready(sam.page)
+    expect(sam.page.get_by_role("status").filter(has_text="No tickets match")).to_be_visible()
+    sam.page.get_by_role("link", name="Clear filters").click()
+    sam.page.wait_for_url("**/board?sort=waiting")
+    expect(sam.page.get_by_label("Search")).to_have_value("")
+    expect(sam.page.get_by_label("Sort")).to_have_value("waiting")
+    expect(sam.page.get_by_text("No tickets match")).to_have_count(0)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
-from helpdesk.models import Message, Ticket, User
+from helpdesk.models import Message, Ticket, User, utcnow
 from tests.conftest import PASSWORD, TICKET, create_ticket, make_user
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -269,3 +270,41 @@ async def test_a_broken_earlier_messages_link_says_so_and_shows_the_newest(app, 
         page = await text(response)
         assert "link to earlier messages is not valid" in page
         assert "Newest reply" in page
+
+
+def card_ids(page: str, status: str) -> list[int]:
+    """The ticket numbers of one board column, top to bottom, as the server rendered them."""
+    column = page.split(f'<ol class="cards" data-status="{status}">', 1)[1].split("</ol>", 1)[0]
+    return [int(found) for found in re.findall(r'data-ticket-id="(\d+)"', column)]
+
+
+async def test_the_board_sorts_without_javascript(app, cast):
+    for priority in ("low", "urgent", "normal", "urgent"):
+        await create_ticket(cast.reporter.client, title=f"Sorted {priority}", priority=priority)
+    for sort in ("newest", "waiting", "priority", "activity"):
+        page = await text(await cast.staff.client.get(f"/board?sort={sort}"))
+        listed = await cast.staff.client.get(f"/api/v1/tickets?status=open&sort={sort}")
+        assert card_ids(page, "open") == [t["id"] for t in (await listed.get_json())["items"]]
+        assert f'<option value="{sort}" selected>' in page
+
+
+async def test_board_counts_are_the_columns_full_counts(app, cast):
+    for _ in range(51):  # one more than a column shows; staff have no hourly report limit
+        await create_ticket(cast.staff.client)
+    page = await text(await cast.staff.client.get("/board"))
+    assert len(card_ids(page, "open")) == 50
+    counts = re.findall(r'<span class="count" data-count>(\d+)</span>', page)
+    assert counts == ["51", "0", "0"]
+
+
+async def test_a_board_search_finds_tickets_closed_long_ago(app, cast):
+    old = await create_ticket(cast.reporter.client, title="Radiator valve stuck")
+    for status in ("active", "closed"):
+        await cast.staff.client.post(f"/api/v1/tickets/{old['id']}/status", json={"status": status})
+    await Ticket.filter(id=old["id"]).update(closed_at=utcnow() - timedelta(days=40))
+
+    assert old["id"] not in card_ids(await text(await cast.staff.client.get("/board")), "closed")
+    page = await text(await cast.staff.client.get("/board?q=radiator"))
+    assert card_ids(page, "closed") == [old["id"]]
+    page = await text(await cast.staff.client.get(f"/board?q=%23{old['id']}"))
+    assert card_ids(page, "closed") == [old["id"]]
