@@ -163,6 +163,7 @@ export function startTicketPage(socket, me) {
       list.append(pendingNode);
       if (!socket.isOpen) $(".message-state", pendingNode).textContent = "Waiting for the connection…";
       textarea.value = "";
+      if (internalBox) internalBox.checked = false; // the next one is a reply again, unless chosen
       textarea.focus();
     });
     textarea.addEventListener("input", () => {

@@ -236,3 +236,23 @@ def test_web_links_in_messages_are_clickable_on_the_page_and_live(open_session, 
     say(live, "priya", ticket_id, LINKS)
     expect(bodies).to_have_count(2)
     assert_linked(bodies.nth(1))  # as it arrived live
+
+
+def test_an_internal_note_is_labelled_so_and_the_next_message_is_a_reply_again(open_session, live):
+    ticket_id = new_ticket(live, "ben", "Card reader at the east door")
+    sam = open_session("sam")
+    sam.page.goto(f"/tickets/{ticket_id}")
+    ready(sam.page)
+    box = sam.page.locator("#body")
+    expect(box).to_have_accessible_name("Reply to Ben")
+    sam.page.get_by_label("Internal note").check()
+    expect(box).to_have_accessible_name("Note for staff, not a reply to Ben")
+    box.fill("Reader firmware is two versions behind.")
+    sam.page.get_by_role("button", name="Send").click()
+    expect(sam.page.locator(".message.internal")).to_contain_text("firmware")
+    expect(sam.page.get_by_label("Internal note")).not_to_be_checked()
+    expect(box).to_have_accessible_name("Reply to Ben")
+    box.fill("We are on it.")
+    sam.page.get_by_role("button", name="Send").click()
+    expect(sam.page.locator(".message:not(.internal)")).to_contain_text("We are on it.")
+    expect(sam.page.locator(".message.internal")).to_have_count(1)
