@@ -31,6 +31,7 @@ from .live.connection import CloseCode
 from .live.hub import Hub
 from .live.presence import LocalPresence, RedisPresence
 from .pages import register_page_helpers, register_pages
+from .web.caching import forbid_storing_private_answers
 from .web.context import HelpdeskApp
 from .web.errors import register_error_handlers
 from .web.rate_store import rate_store
@@ -156,6 +157,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
             raise Forbidden("cross-site request refused")
 
     app.after_request(add_security_headers)
+    app.after_request(forbid_storing_private_answers)
 
     @app.before_serving
     async def start_services() -> None:

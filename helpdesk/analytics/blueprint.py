@@ -175,8 +175,5 @@ async def chart(name: str) -> ResponseReturnValue:
     return Response(
         svg,
         content_type="image/svg+xml",
-        headers={
-            "Content-Security-Policy": CHART_SECURITY,
-            "Cache-Control": "no-store",
-        },
+        headers={"Content-Security-Policy": CHART_SECURITY},
     )

@@ -79,11 +79,16 @@ class Watch:
             return
         self.problems.append(f"console error: {message.text}")
 
-    def attach(self, context: BrowserContext, page: Page) -> None:
+    def attach(self, context: BrowserContext, page: Page, *, block: bool = True) -> None:
+        """`block=False` reports foreign requests without stopping them: Playwright's routing
+        turns the browser's HTTP cache off, which a test of caching needs on."""
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
         page.on("websocket", lambda ws: self._check(ws.url))
-        context.route("**/*", self._route)
+        if block:
+            context.route("**/*", self._route)
+        else:
+            page.on("request", lambda request: self._check(request.url))
 
     def _check(self, url: str) -> bool:
         host = urlsplit(url).netloc
@@ -148,7 +153,9 @@ def open_session(browser: Browser, live: LiveServer) -> Iterator:
     """Sign someone in through the form in a fresh browser context."""
     opened: list[Session] = []
 
-    def open_as(username: str, *, phone: bool = False, intercept: bool = False) -> Session:
+    def open_as(
+        username: str, *, phone: bool = False, intercept: bool = False, http_cache: bool = False
+    ) -> Session:
         options = (
             {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
             if phone
@@ -158,7 +165,7 @@ def open_session(browser: Browser, live: LiveServer) -> Iterator:
         context.set_default_timeout(10_000)
         page = context.new_page()
         watch = Watch(live.url)
-        watch.attach(context, page)
+        watch.attach(context, page, block=not http_cache)
         switch = SocketSwitch(intercept=intercept)
         page.route_web_socket("**/ws", switch.handle)
         page.goto("/login")
