@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
+
+from tests.browser.conftest import Watch
+from tests.live.server import LiveServer
 
 OPERATIONS = (
     ("POST", "/api/v1/tickets"),
@@ -11,12 +14,19 @@ OPERATIONS = (
 )
 
 
-def test_docs_list_the_operations_of_the_openapi_document(open_session):
-    page = open_session("alice").page
-    page.goto("/docs")
-    for method, path in OPERATIONS:
-        operation = page.locator(".opblock-summary", has_text=path).filter(
-            has=page.locator(".opblock-summary-method", has_text=method)
-        )
-        expect(operation.first).to_be_visible()
-    expect(page.get_by_text("Unable to render this definition")).to_have_count(0)
+def test_docs_list_the_operations_of_the_openapi_document(browser: Browser, live: LiveServer):
+    context = browser.new_context(base_url=live.url)
+    page = context.new_page()
+    watch = Watch(live.url)
+    watch.attach(context, page)
+    try:
+        page.goto("/docs")  # anyone may read it: no sign-in
+        for method, path in OPERATIONS:
+            operation = page.locator(".opblock-summary", has_text=path).filter(
+                has=page.locator(".opblock-summary-method", has_text=method)
+            )
+            expect(operation.first).to_be_visible(timeout=15_000)  # the bundle is 1.4 MB
+        expect(page.get_by_text("Unable to render this definition")).to_have_count(0)
+    finally:
+        context.close()
+    assert not watch.problems, "\n".join(watch.problems)
