@@ -26,7 +26,7 @@ from .domain.accounts import SESSION_LIFETIME
 from .domain.events import EventLog
 from .domain.message_writer import MessageWriter
 from .errors import Forbidden
-from .live import compression, socket
+from .live import compression, failure, socket
 from .live.connection import CloseCode
 from .live.hub import Hub
 from .live.presence import LocalPresence, RedisPresence
@@ -59,7 +59,8 @@ async def client_address() -> str:
 def create_app(overrides: Mapping[str, Any] | None = None) -> HelpdeskApp:
     """Build the helpdesk from `HELPDESK_*` variables; `overrides` (setting names) win over them."""
     app = base_app(load_settings(overrides=overrides), home="tickets.dashboard")
-    compression.install()
+    compression.install(app.settings.ws_max_frame_bytes)
+    failure.install()
     register_api(app)
     register_pages(app)
     app.register_blueprint(socket.blueprint)
