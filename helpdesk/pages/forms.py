@@ -13,9 +13,22 @@ M = TypeVar("M", bound=BaseModel)
 FieldErrors = dict[str, str]
 
 
-def _friendly(error: dict[str, Any]) -> str:
+# What a field's own rule means, where the generic words would not say it (a pattern cannot
+# describe itself); everything else falls back to the words by kind below.
+FIELD_WORDS: dict[tuple[str, str], str] = {
+    ("category", "missing"): "Choose a category.",
+    ("username", "string_pattern_mismatch"): (
+        "Use 3 to 32 characters: lower-case letters, digits, dots, dashes and underscores."
+    ),
+    ("email", "string_pattern_mismatch"): "Enter an email address, like name@campus.example.",
+}
+
+
+def _friendly(name: str, error: dict[str, Any]) -> str:
     kind = error["type"]
     context = error.get("ctx") or {}
+    if (name, kind) in FIELD_WORDS:
+        return FIELD_WORDS[name, kind]
     if kind in ("missing", "string_too_short"):
         return "Please fill this in."
     if kind == "string_too_long":
@@ -30,28 +43,28 @@ def _friendly(error: dict[str, Any]) -> str:
 def parse_form(
     model: type[M], form: MultiDict[str, str], *, flags: tuple[str, ...] = ()
 ) -> tuple[M | None, FieldErrors]:
-    """Validate a form against `model`; empty optional fields count as not given.
+    """Validate a form against `model`; an empty field counts as not given, so an empty
+    required one is "missing" (not, say, a pattern it fails), and every field's error is
+    reported at once.
 
     `flags` are checkbox names: present means true, absent means false. A form's `version` is
     read on its own (see `form_version`), as text rather than the JSON number the API wants.
     """
     data: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
+    for name in model.model_fields:
         if name == "version":
             continue
         if name in flags:
             data[name] = name in form
-        elif name in form:
-            value = form.get(name, "")
-            if value.strip() or field.is_required():
-                data[name] = value
+        elif form.get(name, "").strip():
+            data[name] = form[name]
     try:
         return model.model_validate(data), {}
     except ValidationError as error:
         errors: FieldErrors = {}
         for item in error.errors():
             name = str(item["loc"][0]) if item["loc"] else "form"
-            errors.setdefault(name, _friendly(item))
+            errors.setdefault(name, _friendly(name, item))
         return None, errors
 
 

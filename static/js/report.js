@@ -6,6 +6,22 @@ import { clearFieldError, clearFormError, showFieldError, showFormError } from "
 
 const FIELDS = ["title", "description", "category", "location", "priority"];
 
+// Every field's problem at once, in the words the server uses without scripts
+// (helpdesk/pages/forms.py), read from the form's own required and maxlength attributes.
+function problems(form, fields) {
+  const found = [];
+  for (const name of FIELDS) {
+    const control = form.querySelector(`[name="${name}"]`);
+    const value = String(fields.get(name) || "").trim();
+    if (control.type === "radio" && control.required && !value) found.push([name, "Choose a category."]);
+    else if (control.required && !value) found.push([name, "Please fill this in."]);
+    else if (control.maxLength > 0 && value.length > control.maxLength) {
+      found.push([name, `Keep it to ${control.maxLength} characters or fewer.`]);
+    }
+  }
+  return found;
+}
+
 export function startReportForm() {
   const form = $("#report-form");
   form.addEventListener("submit", async (submit) => {
@@ -13,10 +29,9 @@ export function startReportForm() {
     clearFormError(form);
     for (const name of FIELDS) clearFieldError(form, name);
     const fields = new FormData(form);
-    if (!fields.get("category")) {
-      showFieldError(form, "category", "Choose a category.");
-      return;
-    }
+    const found = problems(form, fields);
+    for (const [name, text] of found.reverse()) showFieldError(form, name, text); // focus ends on the first
+    if (found.length) return;
     const button = form.querySelector('button[type="submit"]');
     button.disabled = true;
     const result = await api("POST", "/tickets", {

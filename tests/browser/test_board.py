@@ -144,3 +144,22 @@ def test_a_search_that_finds_nothing_offers_to_clear_the_filters(open_session, l
     expect(sam.page.get_by_label("Search")).to_have_value("")
     expect(sam.page.get_by_label("Sort")).to_have_value("waiting")
     expect(sam.page.get_by_text("No tickets match")).to_have_count(0)
+
+
+def test_the_report_form_shows_every_problem_at_once_in_plain_words(open_session):
+    alice = open_session("alice")
+    alice.page.get_by_role("link", name="Report an issue").first.click()
+    ready(alice.page)
+    alice.page.get_by_label("Where?").fill("Library")
+    alice.page.get_by_role("button", name="Send report").click()
+
+    expect(alice.page.locator("#title-error")).to_have_text("Please fill this in.")
+    expect(alice.page.locator("#description-error")).to_have_text("Please fill this in.")
+    expect(alice.page.locator("#category-error")).to_have_text("Choose a category.")
+    expect(alice.page.locator(".field-error")).to_have_count(3)
+    expect(alice.page.get_by_label("What is the problem?")).to_be_focused()
+
+    alice.page.get_by_label("What is the problem?").fill("Heater off")
+    alice.page.get_by_role("button", name="Send report").click()
+    expect(alice.page.locator(".field-error")).to_have_count(2)
+    expect(alice.page.locator("#title-error")).to_have_count(0)

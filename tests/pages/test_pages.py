@@ -308,3 +308,34 @@ async def test_a_board_search_finds_tickets_closed_long_ago(app, cast):
     assert card_ids(page, "closed") == [old["id"]]
     page = await text(await cast.staff.client.get(f"/board?q=%23{old['id']}"))
     assert card_ids(page, "closed") == [old["id"]]
+
+
+async def test_the_report_form_without_scripts_shows_every_problem_in_plain_words(app, cast):
+    response = await cast.reporter.client.post(
+        "/tickets/new", form={"title": "  ", "description": "", "location": "Gym"}
+    )
+    assert response.status_code == 400
+    page = await text(response)
+    assert '<p class="field-error" id="title-error">Please fill this in.</p>' in page
+    assert '<p class="field-error" id="description-error">Please fill this in.</p>' in page
+    assert '<p class="field-error" id="category-error">Choose a category.</p>' in page
+    assert "String should" not in page
+    assert not await Ticket.exists()
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "words"),
+    [
+        ({"username": ""}, "username", "Please fill this in."),
+        ({"username": "Maya K"}, "username", "Use 3 to 32 characters"),
+        ({"email": "maya-at-campus"}, "email", "Enter an email address"),
+        ({"password": ""}, "password", "Please fill this in."),
+    ],
+)
+async def test_registration_errors_say_what_is_wrong_with_each_field(app, form, field, words):
+    sent = {"username": "maya", "password": "a long enough passphrase", "email": "", **form}
+    response = await app.test_client().post("/register", form=sent)
+    assert response.status_code == 400
+    page = await text(response)
+    assert re.search(f'id="{field}-error">{re.escape(words)}', page), page
+    assert "Use only the characters described" not in page
