@@ -20,7 +20,7 @@ from ..domain.serialize import message_json, status_change_json, ticket_json
 from ..domain.workflow import targets_for
 from ..encoding import loads
 from ..errors import HelpdeskError, RateLimited
-from ..models import Category, Priority, Status, User
+from ..models import Category, Message, Priority, Status, StatusChange, User
 from ..web.context import services
 from ..web.sessions import require_account
 from ..web.throttle import take_chat_allowance, take_report_allowance
@@ -74,6 +74,26 @@ class AssignForm(StrictModel):
     """The assign form's select: an empty choice means nobody."""
 
     assignee_id: QueryId | None = None
+
+
+def conversation(
+    messages: list[Message], changes: list[StatusChange], *, earlier: bool, windowed: bool
+) -> list[dict[str, Any]]:
+    """The shown messages with the status changes made among them, in the order they happened.
+
+    A change before the first message shown belongs there only when no earlier messages exist;
+    on a page of earlier messages, one after its last message belongs to the next page.
+    """
+    start = messages[0].created_at if messages and earlier else None
+    end = messages[-1].created_at if messages and windowed else None
+    shown = [
+        change
+        for change in changes
+        if (start is None or change.at >= start) and (end is None or change.at <= end)
+    ]
+    items = [(m.created_at, {"message": message_json(m)}) for m in messages]
+    items += [(c.at, {"change": status_change_json(c)}) for c in shown]
+    return [item for _, item in sorted(items, key=lambda pair: pair[0])]
 
 
 def workflow_for(user: User) -> dict[str, list[str]]:
@@ -151,14 +171,16 @@ async def render_ticket(
         user, ticket_id, before=before, latest=True, limit=CONVERSATION_PAGE
     )
     history = await ticket_rules.status_history(user, ticket_id)
+    windowed = before is not None
     staff = await active_staff() if user.is_staff else []
     page = await render_template(
         "tickets/detail.html",
         **form_context(
             ticket=ticket_json(ticket),
-            messages=[message_json(m) for m in messages],
+            conversation=conversation(messages, history, earlier=earlier, windowed=windowed),
+            oldest_shown=messages[0].id if messages else None,
             earlier=earlier,
-            windowed=before is not None,
+            windowed=windowed,
             history=[status_change_json(c) for c in history],
             staff=staff,
             since=since,

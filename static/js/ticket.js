@@ -9,6 +9,7 @@ import { toast } from "./toasts.js";
 const TYPING_EVERY_MS = 2500;
 const TYPING_SHOWN_MS = 4000;
 const EARLIER_PAGE = 50;
+const CHANGE_VERBS = { active: "started work on this ticket", closed: "closed this ticket", open: "moved this ticket back to open" };
 const MOVE_LABELS = { active: "Start work", closed: "Close ticket", open: "Back to open" };
 
 export function startTicketPage(socket, me) {
@@ -42,6 +43,36 @@ export function startTicketPage(socket, me) {
       className: classes.join(" "),
       dataset: { messageId: message.id ?? "", authorId: message.author.id, clientId: message.client_id ?? "" },
     }, head, el("p", { className: "message-body prewrap" }, linkify(message.body)));
+  }
+
+  // A move along the workflow, shown where it happened in the conversation.
+  function changeNode(change) {
+    const verb = change.from === "closed" ? "reopened this ticket" : CHANGE_VERBS[change.to];
+    return el("li", { className: "conversation-event", dataset: { changeId: change.id ?? "" } },
+      el("p", { className: "event-head" },
+        el("span", { className: "author" }, change.actor.display_name), ` ${verb} `, timeTag(change.at)),
+      change.note ? el("p", { className: "event-note prewrap" }, linkify(change.note)) : null);
+  }
+
+  function addChange(change) {
+    if (list.hasAttribute("data-windowed")) return;
+    const following = atLatest();
+    list.append(changeNode(change));
+    if (following) showLatest();
+  }
+
+  // The status changes made among earlier messages just shown (the history is short: one read).
+  let history = null;
+  async function changesBetween(start, end) {
+    if (history === null) {
+      const result = await api("GET", `/tickets/${ticketId}/history`);
+      if (!result.ok) return [];
+      history = result.data.items;
+    }
+    return history.filter((change) => {
+      const at = Date.parse(change.at);
+      return (start === null || at >= start) && at < end && !list.querySelector(`[data-change-id="${change.id}"]`);
+    });
   }
 
   function findMessage(message) {
@@ -86,18 +117,27 @@ export function startTicketPage(socket, me) {
       toast(`Could not load earlier messages. ${sentence(result.error.detail)}`, { kind: "error" });
       return;
     }
-    const nodes = result.data.items.filter((message) => !findMessage(message)).map((message) => messageNode(message));
+    const items = result.data.items;
+    const shownFrom = list.querySelector("time[datetime]");
+    const start = items.length && result.data.has_more ? Date.parse(items[0].created_at) : null;
+    const end = shownFrom ? Date.parse(shownFrom.dateTime) : Infinity;
+    const changes = await changesBetween(start, end);
+    const dated = [
+      ...items.filter((message) => !findMessage(message)).map((message) => [message.created_at, messageNode(message)]),
+      ...changes.map((change) => [change.at, changeNode(change)]),
+    ].sort((a, b) => Date.parse(a[0]) - Date.parse(b[0]));
+    const nodes = dated.map(([, node]) => node);
     // Keep what the reader was looking at where it was, as the earlier messages go in above it.
     const anchor = list.firstElementChild;
     const top = anchor ? anchor.getBoundingClientRect().top : 0;
     list.prepend(...nodes);
     if (anchor) window.scrollBy(0, anchor.getBoundingClientRect().top - top);
-    if (result.data.items.length) earlierLink.dataset.before = result.data.items[0].id;
+    if (items.length) earlierLink.dataset.before = items[0].id;
     if (!result.data.has_more) {
       earlierLink.closest(".show-earlier").remove();
       list.prepend(el("li", { className: "empty conversation-start" }, "This is where the conversation began."));
     }
-    announce(`${nodes.length} earlier messages shown.`);
+    announce(`${items.length} earlier messages shown.`);
   });
 
   function lastMessageId(filter = () => true) {
@@ -254,6 +294,8 @@ export function startTicketPage(socket, me) {
     renderMoves();
     const closedForMe = me.role === "user" && ticket.status === "closed";
     if (replyForm) replyForm.hidden = closedForMe;
+    const closedNotice = $("#closed-notice");
+    if (closedNotice) closedNotice.hidden = !closedForMe;
     const editPanel = $("#edit-details");
     if (editPanel) editPanel.closest(".panel").hidden = closedForMe;
   }
@@ -284,6 +326,7 @@ export function startTicketPage(socket, me) {
       applyTicket(frame.data);
       if (frame.kind === "ticket.status_changed") {
         appendHistory(frame.data);
+        addChange({ ...frame.data, id: null, at: frame.data.updated_at });
         announce(`This ticket is now ${frame.data.to}.`);
       }
     }

@@ -256,3 +256,65 @@ def test_an_internal_note_is_labelled_so_and_the_next_message_is_a_reply_again(o
     sam.page.get_by_role("button", name="Send").click()
     expect(sam.page.locator(".message:not(.internal)")).to_contain_text("We are on it.")
     expect(sam.page.locator(".message.internal")).to_have_count(1)
+
+
+def conversation_lines(page: Page) -> list[str]:
+    """What each item of the conversation says: a message's text, or who moved the ticket how."""
+    return page.locator("#messages > li").evaluate_all(
+        r"""items => items.map(item => {
+            const line = item.querySelector(".message-body, .event-head").cloneNode(true);
+            line.querySelector("time")?.remove();
+            return line.textContent.replace(/\s+/g, " ").trim();
+        })"""
+    )
+
+
+def test_closing_and_reopening_show_in_the_conversation_and_the_closed_notice_live(
+    open_session, live
+):
+    ticket_id = new_ticket(live, "ben", "Shower drain blocked on floor 2")
+    say(live, "priya", ticket_id, "Is it the one by the window?")
+    ben = open_session("ben")
+    priya = open_session("priya")
+    ben.page.goto(f"/tickets/{ticket_id}")
+    ready(ben.page)
+    mark_no_reload(ben.page)
+    notice = ben.page.get_by_text("This ticket is closed.")
+    expect(notice).to_be_hidden()
+
+    priya.page.goto(f"/tickets/{ticket_id}")
+    priya.page.get_by_role("button", name="Start work").click()
+    expect(priya.page.get_by_role("button", name="Close ticket")).to_be_visible()
+    priya.page.get_by_role("textbox", name="Note (optional)").fill(
+        "Drain cleared, see https://x.example/drains"
+    )
+    priya.page.get_by_role("button", name="Close ticket").click()
+    closed = ben.page.locator(".conversation-event").filter(has_text="Priya closed this ticket")
+    expect(closed).to_contain_text("Drain cleared")
+    expect(closed.get_by_role("link", name="https://x.example/drains")).to_be_visible()
+    expect(notice).to_be_visible()
+    expect(ben.page.locator("#reply-form")).to_be_hidden()
+
+    ben.page.get_by_role("textbox", name="Note (optional)").fill("It is blocked again.")
+    ben.page.get_by_role("button", name="Reopen").click()
+    expect(ben.page.locator(".conversation-event").last).to_contain_text("Ben reopened this ticket")
+    expect(notice).to_be_hidden()
+    ben.page.get_by_label("Message the helpdesk").fill("Water is back up to the ankles.")
+    ben.page.get_by_role("button", name="Send").click()
+    expect(ben.page.locator(".message.mine")).to_contain_text("ankles")
+    assert_not_reloaded(ben.page)
+
+    live_lines = conversation_lines(ben.page)
+    ben.page.reload()
+    ready(ben.page)
+    assert (
+        conversation_lines(ben.page)
+        == live_lines
+        == [
+            "Is it the one by the window?",
+            "Priya started work on this ticket",
+            "Priya closed this ticket",
+            "Ben reopened this ticket",
+            "Water is back up to the ankles.",
+        ]
+    )

@@ -339,3 +339,16 @@ async def test_registration_errors_say_what_is_wrong_with_each_field(app, form, 
     page = await text(response)
     assert re.search(f'id="{field}-error">{re.escape(words)}', page), page
     assert "Use only the characters described" not in page
+
+
+async def test_status_changes_appear_in_the_conversation_where_they_happened(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    path = f"/api/v1/tickets/{ticket['id']}"
+    await cast.reporter.client.post(f"{path}/messages", json={"body": "First words"})
+    await cast.staff.client.post(f"{path}/status", json={"status": "active", "note": "On my way"})
+    await cast.staff.client.post(f"{path}/messages", json={"body": "Last words"})
+    page = await text(await cast.reporter.client.get(f"/tickets/{ticket['id']}"))
+    conversation = page[page.index('id="messages"') : page.index('id="seen"')]
+    assert "started work on this ticket" in conversation
+    order = [conversation.index(part) for part in ("First words", "On my way", "Last words")]
+    assert order == sorted(order)
