@@ -69,6 +69,9 @@ class TicketIn(StrictModel):
     category: Category
     location: Location | None = None
     priority: Priority = Priority.NORMAL
+    reporter_id: Id | None = Field(
+        None, description="staff only: report for this account (a student who phoned in)"
+    )
 
 
 class TicketPatch(StrictModel):

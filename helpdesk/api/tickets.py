@@ -61,9 +61,10 @@ def filters_from(query: TicketQuery, user: User) -> tickets.TicketFilters:
 @tag(["tickets"])
 @validate_request(TicketIn)
 @document_response(TicketOut, 201)
-@errors(JSON_BODY, SIGNED_IN, RATE_LIMITED)
+@errors(JSON_BODY, SIGNED_IN, STAFF, RATE_LIMITED)
 async def post_ticket(data: TicketIn) -> Response:
-    """Report a problem (reporters: `HELPDESK_REPORTS_PER_HOUR` an hour, then 429)."""
+    """Report a problem (reporters: `HELPDESK_REPORTS_PER_HOUR` an hour, then 429); staff may
+    report for someone else with `reporter_id` (403 for anyone else)."""
     user = await require_account()
     await take_report_allowance(user)
     draft = tickets.TicketDraft(
@@ -72,6 +73,7 @@ async def post_ticket(data: TicketIn) -> Response:
         category=data.category,
         location=data.location,
         priority=data.priority,
+        reporter_id=data.reporter_id,
     )
     ticket = await tickets.create_ticket(services().event_log, user, draft)
     return json_response(ticket_json(ticket), 201)

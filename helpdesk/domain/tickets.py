@@ -32,6 +32,7 @@ class TicketDraft:
     category: Category
     location: str | None = None
     priority: Priority = Priority.NORMAL
+    reporter_id: int | None = None  # staff logging a call: the student it is for
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,9 @@ def _clean_location(location: str | None) -> str | None:
     return location.strip() or None if location is not None else None
 
 
-async def create_ticket(log: EventLog, reporter: User, draft: TicketDraft) -> Ticket:
+async def create_ticket(log: EventLog, user: User, draft: TicketDraft) -> Ticket:
+    """Report a problem: one's own, or (staff only) on behalf of a reporter who phoned in."""
+    reporter = await _reporter_for(user, draft.reporter_id)
     async with log.change() as change:
         ticket = await Ticket.create(
             reporter=reporter,
@@ -75,6 +78,19 @@ async def create_ticket(log: EventLog, reporter: User, draft: TicketDraft) -> Ti
         ticket.assignee = None
         change.emit(ticket_audience(ticket), "ticket.created", ticket_json(ticket))
     return ticket
+
+
+async def _reporter_for(user: User, reporter_id: int | None) -> User:
+    if reporter_id is None or reporter_id == user.id:
+        return user
+    if not user.is_staff:
+        raise Forbidden(
+            "only staff may report a problem on someone else's behalf", field="reporter_id"
+        )
+    reporter = await User.get_or_none(id=reporter_id, is_active=True)
+    if reporter is None:
+        raise ValidationFailed("choose an active account to report for", field="reporter_id")
+    return reporter
 
 
 async def list_tickets(user: User, filters: TicketFilters) -> TicketPage:
