@@ -102,10 +102,10 @@ class CompactDeflate(PerMessageDeflate):
         # its stream is over, and the next message starts a new one.
         ended = self._decompressor.eof
         tail = b"" if ended else self._inflate(SYNC_FLUSH_TAIL)
-        takeover = not (
+        fresh_each_message = (
             self.server_no_context_takeover if proto.client else self.client_no_context_takeover
         )
-        if ended or not takeover:
+        if ended or fresh_each_message:
             self._decompressor = None
         self._inbound_compressed = None
         return tail

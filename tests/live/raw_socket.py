@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import socket
 import struct
@@ -88,6 +89,11 @@ class RawSocket:
 
     async def send(self, data: bytes) -> None:
         await asyncio.get_running_loop().sock_sendall(self.sock, data)
+
+    async def send_until_refused(self, data: bytes) -> None:
+        """Send what the server still reads: it may close mid-way once it refuses a message."""
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            await self.send(data)
 
     async def _receive_more(self) -> None:
         data = await asyncio.get_running_loop().sock_recv(self.sock, 1 << 16)

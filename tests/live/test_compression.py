@@ -215,8 +215,7 @@ async def test_a_compression_bomb_is_refused_with_1009_before_it_is_inflated(ser
         bomb = deflated(*(zeros(BOMB // frames) for _ in range(frames)))
         reset_peak_memory(pid)
         before = peak_memory(pid)
-        for sent in message(*bomb):
-            await raw.send(sent)
+        await raw.send_until_refused(b"".join(message(*bomb)))
         assert await raw.close_code() == 1009
     finally:
         raw.close()
