@@ -24,6 +24,8 @@ export function startTicketPage(socket, me) {
   const typists = new Map(); // user id -> timer
   let lastRead = 0;
   let lastTypingSent = 0;
+  let baseTitle = document.title;
+  let unseen = 0; // replies that arrived while the tab was in the background
   for (const text of $$("[data-linkify]", page)) text.replaceChildren(linkify(text.textContent));
 
   // --- the conversation -------------------------------------------------------------------
@@ -99,6 +101,10 @@ export function startTicketPage(socket, me) {
     const following = atLatest();
     if (existing) existing.replaceWith(node);
     else list.append(node);
+    if (!existing && message.author.id !== me.id && document.visibilityState !== "visible") {
+      unseen += 1;
+      renderTitle();
+    }
     if (following) showLatest();
     if (message.author.id !== me.id) {
       clearTyping(message.author.id);
@@ -163,6 +169,10 @@ export function startTicketPage(socket, me) {
       .filter((marker) => marker.user.id !== me.id && marker.message_id >= mineId && mineId > 0)
       .map((marker) => marker.user.display_name);
     $("#seen").textContent = readers.length ? `Seen by ${readers.join(", ")}` : "";
+  }
+
+  function renderTitle() {
+    document.title = unseen ? `(${unseen}) ${baseTitle}` : baseTitle;
   }
 
   function clearTyping(userId) {
@@ -278,7 +288,8 @@ export function startTicketPage(socket, me) {
     state.status = ticket.status;
     page.dataset.version = ticket.version;
     page.dataset.status = ticket.status;
-    document.title = `#${ticket.id} ${ticket.title} · Campus Helpdesk`;
+    baseTitle = `#${ticket.id} ${ticket.title} · Campus Helpdesk`;
+    renderTitle();
     $("#ticket-title").textContent = ticket.title;
     $("#ticket-description").replaceChildren(linkify(ticket.description));
     $("#ticket-status").replaceChildren(statusBadge(ticket.status));
@@ -394,7 +405,12 @@ export function startTicketPage(socket, me) {
     }
   });
 
-  document.addEventListener("visibilitychange", markRead);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "visible") return;
+    unseen = 0;
+    renderTitle();
+    markRead();
+  });
   if (!window.location.hash || window.location.hash === "#latest") showLatest();
   socket.join(room, Number(page.dataset.since));
 }

@@ -318,3 +318,22 @@ def test_closing_and_reopening_show_in_the_conversation_and_the_closed_notice_li
             "Water is back up to the ankles.",
         ]
     )
+
+
+def test_the_tab_title_counts_replies_that_arrive_while_it_is_in_the_background(open_session, live):
+    ticket_id = new_ticket(live, "alice", "Microwave in the staff room sparks")
+    alice = open_session("alice")
+    alice.page.goto(f"/tickets/{ticket_id}")
+    ready(alice.page)
+    title = f"#{ticket_id} Microwave in the staff room sparks · Campus Helpdesk"
+    assert alice.page.title() == title
+    set_visibility(alice.page, "hidden")
+    say(live, "sam", ticket_id, "Unplug it, please.", "Someone is coming.")
+    expect(alice.page).to_have_title(f"(2) {title}")
+    set_visibility(alice.page, "visible")
+    expect(alice.page).to_have_title(title)
+    alice.page.get_by_label("Message the helpdesk").fill("Unplugged.")
+    alice.page.get_by_role("button", name="Send").click()
+    say(live, "sam", ticket_id, "Thanks.")
+    expect(alice.page.locator(".message").filter(has_text="Thanks.")).to_have_count(1)
+    assert alice.page.title() == title, "nothing unread while the tab is in front"
