@@ -115,8 +115,19 @@ export function startTicketPage(socket, me) {
   }
 
   const earlierLink = $("#show-earlier");
+  let loadingEarlier = false;
   earlierLink?.addEventListener("click", async (click) => {
     click.preventDefault();
+    if (loadingEarlier) return;
+    loadingEarlier = true;
+    try {
+      await showEarlier();
+    } finally {
+      loadingEarlier = false;
+    }
+  });
+
+  async function showEarlier() {
     const before = Number(earlierLink.dataset.before);
     const result = await api("GET", `/tickets/${ticketId}/messages?before=${before}&limit=${EARLIER_PAGE}`);
     if (!result.ok) {
@@ -136,7 +147,10 @@ export function startTicketPage(socket, me) {
     // Keep what the reader was looking at where it was, as the earlier messages go in above it.
     const anchor = list.firstElementChild;
     const top = anchor ? anchor.getBoundingClientRect().top : 0;
+    // Read out as one sentence below, not as fifty new messages.
+    list.setAttribute("aria-live", "off");
     list.prepend(...nodes);
+    window.requestAnimationFrame(() => list.setAttribute("aria-live", "polite"));
     if (anchor) window.scrollBy(0, anchor.getBoundingClientRect().top - top);
     if (items.length) earlierLink.dataset.before = items[0].id;
     if (!result.data.has_more) {
@@ -144,7 +158,7 @@ export function startTicketPage(socket, me) {
       list.prepend(el("li", { className: "empty conversation-start" }, "This is where the conversation began."));
     }
     announce(`${items.length} earlier messages shown.`);
-  });
+  }
 
   function lastMessageId(filter = () => true) {
     const ids = $$("[data-message-id]", list)
@@ -307,8 +321,7 @@ export function startTicketPage(socket, me) {
     if (replyForm) replyForm.hidden = closedForMe;
     const closedNotice = $("#closed-notice");
     if (closedNotice) closedNotice.hidden = !closedForMe;
-    const editPanel = $("#edit-details");
-    if (editPanel) editPanel.closest(".panel").hidden = closedForMe;
+    $("#edit-details").closest(".panel").hidden = closedForMe;
   }
 
   function renderMoves() {

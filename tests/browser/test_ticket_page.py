@@ -337,3 +337,25 @@ def test_the_tab_title_counts_replies_that_arrive_while_it_is_in_the_background(
     say(live, "sam", ticket_id, "Thanks.")
     expect(alice.page.locator(".message").filter(has_text="Thanks.")).to_have_count(1)
     assert alice.page.title() == title, "nothing unread while the tab is in front"
+
+
+def test_a_ticket_reopened_while_its_closed_page_is_open_can_be_answered_and_edited(
+    open_session, live
+):
+    ticket_id = new_ticket(live, "carla", "Blind stuck in seminar room 3")
+    with api_client(live, "priya") as priya:
+        path = f"/api/v1/tickets/{ticket_id}/status"
+        for status in ("active", "closed"):
+            assert priya.post(path, json={"status": status}).status_code == 200
+        carla = open_session("carla")
+        carla.page.goto(f"/tickets/{ticket_id}")
+        ready(carla.page)
+        expect(carla.page.get_by_text("This ticket is closed.")).to_be_visible()
+        expect(carla.page.get_by_text("Edit details")).to_be_hidden()
+        assert priya.post(path, json={"status": "active"}).status_code == 200
+    expect(carla.page.get_by_label("Message the helpdesk")).to_be_visible()
+    expect(carla.page.get_by_text("This ticket is closed.")).to_be_hidden()
+    carla.page.get_by_text("Edit details").click()
+    expect(carla.page.get_by_label("What is the problem?")).to_have_value(
+        "Blind stuck in seminar room 3"
+    )
