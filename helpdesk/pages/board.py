@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from quart import Blueprint, render_template, request
 from quart.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
 
 from ..api.schemas import TicketQuery
 from ..api.tickets import filters_from
@@ -19,7 +20,7 @@ from ..domain.serialize import ticket_json
 from ..encoding import isoformat
 from ..models import Status, utcnow
 from ..web.sessions import require_account
-from .forms import parse_form
+from .forms import FieldErrors, parse_form
 from .tickets import CATEGORY_LABELS, workflow_for
 
 blueprint = Blueprint("board", __name__)
@@ -27,6 +28,14 @@ RECENTLY_CLOSED = timedelta(days=7)
 COLUMN_SIZE = 50
 
 
+FILTER_NAMES = {
+    "category": "Category",
+    "assignee": "Assignee",
+    "q": "Search",
+    "sort": "Sort",
+    "status": "Status",
+    "closed_after": "Closed after",
+}
 SORT_LABELS = {
     "newest": "Newest first",
     "activity": "Newest activity",
@@ -35,14 +44,28 @@ SORT_LABELS = {
 }
 
 
+def board_query(args: MultiDict[str, str]) -> tuple[TicketQuery, FieldErrors]:
+    """The board's filters from its address. A bad one is left out and named, and the others
+    still apply: one mistyped value should not silently drop a search, a sort and a category."""
+    query, errors = parse_form(TicketQuery, args)
+    if query is None:
+        good = [(name, value) for name, value in args.items(multi=True) if name not in errors]
+        query, _ = parse_form(TicketQuery, MultiDict(good))
+    return query or TicketQuery(), errors
+
+
+def filter_problems(errors: FieldErrors) -> list[str]:
+    """What the page says about each filter it could not use, in the names the form shows."""
+    return [f"{FILTER_NAMES.get(name, name)}: {text}" for name, text in errors.items()]
+
+
 @blueprint.get("/board")
 async def board() -> ResponseReturnValue:
     """Three columns in the chosen sort, each with its full count. A search covers every closed
     ticket; without one, the Closed column keeps to the last week."""
     user = await require_account()
     require_staff(user)
-    query, errors = parse_form(TicketQuery, request.args)
-    query = query or TicketQuery()
+    query, errors = board_query(request.args)
     base = filters_from(query, user)
     since = await last_event_id(user, BOARD_ROOM)  # before reading: the socket replays the rest
     recently = None if base.q else utcnow() - RECENTLY_CLOSED
@@ -61,7 +84,7 @@ async def board() -> ResponseReturnValue:
         counts[status.value] = await ticket_rules.count_tickets(user, filters)
     staff = await active_staff()
     filtered = any((base.category, base.assignee is not None, base.q))
-    return await render_template(
+    rendered = await render_template(
         "board.html",
         since=since,
         workflow=workflow_for(user),
@@ -75,5 +98,7 @@ async def board() -> ResponseReturnValue:
         filtered=filtered,
         sorts=SORT_LABELS,
         errors=errors,
+        problems=filter_problems(errors),
         labels=CATEGORY_LABELS,
     )
+    return rendered, 400 if errors else 200
