@@ -47,7 +47,12 @@ def say(live: LiveServer, username: str, ticket_id: int, *bodies: str, **extra) 
 @pytest.fixture(scope="module")
 def long_ticket(live: LiveServer) -> int:
     ticket_id = new_ticket(live, "alice", "Wifi keeps dropping in the library")
-    say(live, "priya", ticket_id, *(f"Update number {n}." for n in range(1, LONG + 1)))
+    half = LONG // 2
+    say(live, "priya", ticket_id, *(f"Update number {n}." for n in range(1, half + 1)))
+    with api_client(live, "priya") as priya:
+        moved = priya.post(f"/api/v1/tickets/{ticket_id}/status", json={"status": "active"})
+        assert moved.status_code == 200
+    say(live, "priya", ticket_id, *(f"Update number {n}." for n in range(half + 1, LONG + 1)))
     return ticket_id
 
 
@@ -85,6 +90,12 @@ def test_a_long_conversation_opens_at_its_newest_message(open_session, live, lon
     expect(alice.page.locator(".conversation-start")).to_be_visible()
     for n in (1, 250, LONG):
         expect(message(alice.page, n)).to_have_count(1)
+    lines = conversation_lines(alice.page)[1:]  # after "This is where the conversation began."
+    started = lines.index("Priya started work on this ticket")
+    assert lines[started - 1 : started + 2 : 2] == [
+        f"Update number {LONG // 2}.",
+        f"Update number {LONG // 2 + 1}.",
+    ]
     assert_not_reloaded(alice.page)
 
 
@@ -262,7 +273,7 @@ def conversation_lines(page: Page) -> list[str]:
     """What each item of the conversation says: a message's text, or who moved the ticket how."""
     return page.locator("#messages > li").evaluate_all(
         r"""items => items.map(item => {
-            const line = item.querySelector(".message-body, .event-head").cloneNode(true);
+            const line = (item.querySelector(".message-body, .event-head") || item).cloneNode(true);
             line.querySelector("time")?.remove();
             return line.textContent.replace(/\s+/g, " ").trim();
         })"""
