@@ -152,6 +152,13 @@ class Person:
     def id(self) -> int:
         return self.user["id"]
 
+    def on(self, server: LiveServer) -> Person:
+        """The same browser (its session cookie) talking to another server."""
+        elsewhere = Person(server, self.username)
+        elsewhere.http.cookies = self.http.cookies
+        elsewhere.user = self.user
+        return elsewhere
+
     def cookie(self) -> str:
         return "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
 

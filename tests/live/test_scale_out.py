@@ -8,20 +8,23 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
+from websockets.exceptions import InvalidStatus
 
 from helpdesk.models import Role
-from tests.live.helpers import events_of
+from tests.conftest import PASSWORD
+from tests.live.helpers import FrameReader, events_of
 from tests.live.server import LiveServer, Person, free_port, prepare_database, server_env
 from tests.services import SHARED_REDIS, PostgresDatabase, redis_reachable, unavailable
 
 pytestmark = pytest.mark.live
-ACCOUNTS = {"sam": Role.STAFF, **{f"student{n}": Role.USER for n in range(30)}}
+ACCOUNTS = {"sam": Role.STAFF, "ada": Role.ADMIN, **{f"student{n}": Role.USER for n in range(30)}}
 
 
 class RedisProcess:
@@ -197,8 +200,7 @@ async def test_replay_after_reconnecting_to_the_other_server_is_exact(pair, peop
         await staff.http.post(path, json={"body": f"public {n}"})
         await staff.http.post(path, json={"body": f"note {n}", "internal": True})
         await reporter.http.post(path, json={"body": f"mine {n}"})
-    elsewhere = Person(second, reporter.username)
-    elsewhere.http.cookies = reporter.http.cookies  # the same browser, now on the other server
+    elsewhere = reporter.on(second)
     try:
         replayed, joined = await (await elsewhere.socket()).join(room, since=since)
         bodies = [e["data"]["body"] for e in events_of(replayed, "message.created")]
@@ -208,6 +210,91 @@ async def test_replay_after_reconnecting_to_the_other_server_is_exact(pair, peop
         assert joined["last_event_id"] == ids[-1]
     finally:
         await elsewhere.close()
+
+
+@dataclass
+class Browser:
+    """One sign-in (one session) with a tab open on each server."""
+
+    here: Person
+    there: Person
+    tabs: list[FrameReader]
+
+    @classmethod
+    async def open(cls, pair: tuple[LiveServer, LiveServer], username: str) -> Browser:
+        first, second = pair
+        here = await Person(first, username).login()
+        there = here.on(second)
+        return cls(here, there, [await here.socket(), await there.socket()])
+
+    async def signed_out(self) -> None:
+        """Every tab is closed with 4401, and the cookie opens no new socket on either server."""
+        for tab in self.tabs:
+            closed = await tab.until_closed()
+            assert closed.rcvd.code == 4401, closed
+        for person in (self.here, self.there):
+            with pytest.raises(InvalidStatus) as refused:
+                await person.socket()
+            assert refused.value.response.status_code == 401
+
+    async def still_open(self) -> None:
+        for tab in self.tabs:
+            await tab.send({"op": "ping"})
+            assert await tab.until("pong") == {"type": "pong"}
+
+    async def close(self) -> None:
+        await self.here.close()
+        await self.there.close()
+
+
+@pytest.fixture
+async def browsers(pair) -> AsyncIterator[list[Browser]]:
+    """A fresh reporter signed in from two browsers, each with a tab on both servers."""
+    username = next(_students)
+    opened = [await Browser.open(pair, username), await Browser.open(pair, username)]
+    yield opened
+    for browser in opened:
+        await browser.close()
+
+
+# These sign in again and again: they run before the failed-login test below spends this
+# address's allowance.
+async def test_logout_closes_that_sessions_sockets_on_both_servers(browsers):
+    leaving, staying = browsers
+    response = await leaving.here.http.post("/api/v1/auth/logout")
+    assert response.status_code == 204
+    await leaving.signed_out()
+    await staying.still_open()
+
+
+async def test_password_change_closes_the_other_sessions_sockets_on_both_servers(browsers):
+    changing, other = browsers
+    response = await changing.there.http.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "seven-quiet-lanterns-drift"},
+    )
+    assert response.status_code == 204, response.text
+    await other.signed_out()
+    await changing.still_open()
+
+
+async def test_deactivation_closes_every_socket_of_the_user_on_both_servers(pair, browsers):
+    first, second = pair
+    admin = await Person(second, "ada").login()
+    bystander = await Person(first, "sam").login()
+    try:
+        watching = await bystander.socket()
+        response = await admin.http.patch(
+            f"/api/v1/users/{browsers[0].here.id}", json={"is_active": False}
+        )
+        assert response.status_code == 200, response.text
+        for browser in browsers:
+            await browser.signed_out()
+        await watching.send({"op": "ping"})
+        assert await watching.until("pong") == {"type": "pong"}
+    finally:
+        await admin.close()
+        await bystander.close()
 
 
 async def test_failed_logins_count_across_servers(pair):
