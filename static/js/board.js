@@ -24,7 +24,7 @@ const SORTS = {
   priority: (a, b) => URGENCY[b.priority] - URGENCY[a.priority] || a.ticketId - b.ticketId,
 };
 
-export function startBoard(socket) {
+export function startBoard(socket, me) {
   const board = $("#board");
   const workflow = JSON.parse(board.dataset.workflow);
   const filters = {
@@ -78,7 +78,17 @@ export function startBoard(socket) {
       " ", priorityBadge(ticket.priority)),
     el("p", { className: "card-meta" },
       el("span", { className: "card-assignee" }, ticket.assignee ? ticket.assignee.display_name : "Unassigned"),
-      " · opened ", timeTag(ticket.created_at), " · ", lastReply));
+      " · opened ", timeTag(ticket.created_at), " · ", lastReply),
+    assignToMe(ticket));
+  }
+
+  // As the server renders it: a form that works without scripts, sent through the API here.
+  function assignToMe(ticket) {
+    if (ticket.status === "closed" || ticket.assignee?.id === me.id) return null;
+    return el("form", { method: "post", action: `/tickets/${ticket.id}/assign`, className: "card-actions" },
+      el("input", { type: "hidden", name: "assignee_id", value: me.id }),
+      el("input", { type: "hidden", name: "version", value: ticket.version }),
+      el("button", { type: "submit", className: "button small" }, "Assign to me"));
   }
 
   function prepare(card) {
@@ -218,21 +228,39 @@ export function startBoard(socket) {
     if (result.ok) {
       place(result.data)?.focus();
       announce(`Moved #${ticketId} to ${COLUMN_NAMES[target]}.`);
-      return;
-    }
+    } else refused(ticketId, result, "move", "move");
+  }
+
+  // A change the server did not make: a stale card shows what changed meanwhile.
+  function refused(ticketId, result, verb, noun) {
     const current = result.data && result.data.ticket;
     if (result.error.code === "version_conflict" && current) {
       const fresh = place(current);
       fresh?.classList.add("conflict");
       fresh?.focus();
       const text = `#${ticketId} changed meanwhile: it is now ${current.status}` +
-        `${current.assignee ? ` with ${current.assignee.display_name}` : ""}. Your move was not made.`;
+        `${current.assignee ? ` with ${current.assignee.display_name}` : ""}. Your ${noun} was not made.`;
       toast(text, { kind: "error", href: `/tickets/${ticketId}` });
       announce(text);
     } else {
-      toast(`Could not move #${ticketId}: ${sentence(result.error.detail)}`, { kind: "error" });
+      toast(`Could not ${verb} #${ticketId}: ${sentence(result.error.detail)}`, { kind: "error" });
     }
   }
+
+  board.addEventListener("submit", async (submit) => {
+    const card = submit.target.closest(".card");
+    if (!card || !submit.target.matches(".card-actions")) return;
+    submit.preventDefault();
+    const ticketId = Number(card.dataset.ticketId);
+    const button = $("button", submit.target);
+    button.disabled = true;
+    const result = await api("POST", `/tickets/${ticketId}/assign`, { assignee_id: me.id, version: Number(card.dataset.version) });
+    button.disabled = false;
+    if (result.ok) {
+      place(result.data)?.focus();
+      announce(`#${ticketId} is assigned to you.`);
+    } else refused(ticketId, result, "assign", "assignment");
+  });
 
   // Dragging between columns.
   board.addEventListener("dragstart", (drag) => {

@@ -316,6 +316,8 @@ export function startTicketPage(socket, me) {
     for (const input of $$('input[name="version"]', page)) input.value = ticket.version;
     const assignee = $("#assignee_id");
     if (assignee) assignee.value = ticket.assignee ? String(ticket.assignee.id) : "";
+    const assignMe = $("#assign-me-form");
+    if (assignMe) assignMe.hidden = ticket.assignee?.id === me.id;
     renderMoves();
     const closedForMe = me.role === "user" && ticket.status === "closed";
     if (replyForm) replyForm.hidden = closedForMe;
@@ -395,6 +397,17 @@ export function startTicketPage(socket, me) {
     const value = $("#assignee_id", form).value;
     const result = await api("POST", `/tickets/${ticketId}/assign`, { assignee_id: value ? Number(value) : null, version: state.version });
     if (await conflictOr(result, form)) announce("Assignment saved.");
+  });
+
+  $("#assign-me-form")?.addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    const form = submit.currentTarget;
+    clearFormError(form);
+    const result = await api("POST", `/tickets/${ticketId}/assign`, { assignee_id: me.id, version: state.version });
+    if (await conflictOr(result, form)) {
+      $("#assignee_id").focus(); // the button is gone: the picker is where a change of mind goes
+      announce("Assigned to you.");
+    }
   });
 
   $("#edit-form")?.addEventListener("submit", async (submit) => {

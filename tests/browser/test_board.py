@@ -163,3 +163,51 @@ def test_the_report_form_shows_every_problem_at_once_in_plain_words(open_session
     alice.page.get_by_role("button", name="Send report").click()
     expect(alice.page.locator(".field-error")).to_have_count(2)
     expect(alice.page.locator("#title-error")).to_have_count(0)
+
+
+def test_assign_to_me_from_a_card_and_the_ticket_page_shows_live_on_both(open_session, live):
+    ticket_id = file_ticket(live, "Projector dead in lecture hall 3")
+    sam = open_session("sam")
+    sam.page.goto("/board")
+    ready(sam.page)
+    priya = open_session("priya")
+    priya.page.goto(f"/tickets/{ticket_id}")
+    ready(priya.page)
+
+    sam_card = card(sam.page, ticket_id, "open")
+    sam_card.get_by_role("button", name="Assign to me").click()
+    expect(sam_card.locator(".card-assignee")).to_have_text("Sam")
+    expect(sam_card.get_by_role("button", name="Assign to me")).to_have_count(0)
+    expect(sam_card).to_be_focused()
+    expect(priya.page.locator("#ticket-assignee")).to_have_text("assigned to Sam")
+    assert ticket_of(live, ticket_id)["assignee"]["username"] == "sam"
+
+    priya.page.get_by_role("button", name="Assign to me").click()
+    expect(priya.page.locator("#ticket-assignee")).to_have_text("assigned to Priya")
+    expect(priya.page.get_by_role("button", name="Assign to me")).to_be_hidden()
+    expect(priya.page.get_by_label("Assign to", exact=True)).to_be_focused()
+    expect(sam_card.locator(".card-assignee")).to_have_text("Priya")
+    expect(sam_card.get_by_role("button", name="Assign to me")).to_be_visible()
+    assert ticket_of(live, ticket_id)["assignee"]["username"] == "priya"
+
+
+def test_assign_to_me_on_a_stale_card_shows_who_took_it_meanwhile(open_session, live):
+    ticket_id = file_ticket(live, "Lift stuck on floor 4")
+    sam = open_session("sam", intercept=True)
+    sam.watch.expect_status(409)
+    sam.page.goto("/board")
+    ready(sam.page)
+    sam.switch.hold_back = lambda frame: '"ticket.assigned"' in frame  # the news is late
+    with api_client(live, "priya") as priya:
+        priya_id = priya.get("/api/v1/me").json()["id"]
+        taken = priya.post(f"/api/v1/tickets/{ticket_id}/assign", json={"assignee_id": priya_id})
+        assert taken.status_code == 200
+
+    stale = card(sam.page, ticket_id, "open")
+    expect(stale.locator(".card-assignee")).to_have_text("Unassigned")
+    stale.get_by_role("button", name="Assign to me").click()
+    expect(sam.page.locator(".toast")).to_contain_text(
+        f"#{ticket_id} changed meanwhile: it is now open with Priya. Your assignment was not made."
+    )
+    expect(stale.locator(".card-assignee")).to_have_text("Priya")
+    assert ticket_of(live, ticket_id)["assignee"]["username"] == "priya"

@@ -366,3 +366,25 @@ async def test_a_bad_board_filter_is_named_and_the_others_still_apply(app, cast)
     assert 'name="q" type="search" value="gutter"' in page
     assert '<option value="waiting" selected>' in page
     assert 'id="filter-category" name="category" aria-invalid="true"' in page
+
+
+def assign_to_me_form(page: str) -> str | None:
+    found = re.search(r'<form [^>]*id="assign-me-form"[^>]*>(.*?)</form>', page, re.S)
+    return found.group(0) if found else None
+
+
+async def test_assign_to_me_works_without_javascript(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    page = await text(await cast.staff.client.get(f"/tickets/{ticket['id']}"))
+    form = assign_to_me_form(page)
+    assert form is not None and " hidden" not in form.split(">", 1)[0]
+    fields = dict(re.findall(r'name="(\w+)" value="(\d+)"', form))
+    assert fields == {"version": str(ticket["version"]), "assignee_id": str(cast.staff.id)}
+
+    response = await cast.staff.client.post(f"/tickets/{ticket['id']}/assign", form=fields)
+    assert response.status_code == 302
+    assert (await Ticket.get(id=ticket["id"])).assignee_id == cast.staff.id
+    page = await text(await cast.staff.client.get(f"/tickets/{ticket['id']}"))
+    assert " hidden" in assign_to_me_form(page).split(">", 1)[0]
+    reporter_page = await text(await cast.reporter.client.get(f"/tickets/{ticket['id']}"))
+    assert assign_to_me_form(reporter_page) is None
