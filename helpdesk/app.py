@@ -11,10 +11,10 @@ from typing import Any
 from hypercorn.middleware import ProxyFixMiddleware
 from quart import request
 from quart_auth import QuartAuth
-from quart_rate_limiter import RateLimiter
 from quart_schema import Info, QuartSchema
 
 from . import db
+from .allowances import Allowances
 from .analytics.blueprint import blueprint as analytics_blueprint
 from .analytics.service import Analytics
 from .api import register_api
@@ -22,7 +22,7 @@ from .api.openapi import HelpdeskOpenAPI, hide_everything_but_the_api
 from .broker import create_broker
 from .broker.redis import RedisBroker
 from .config import Settings, load_settings
-from .domain.accounts import SESSION_LIFETIME
+from .domain.accounts import SESSION_LIFETIME, Sessions
 from .domain.events import EventLog
 from .domain.message_writer import MessageWriter
 from .errors import Forbidden
@@ -34,11 +34,9 @@ from .pages import register_page_helpers, register_pages
 from .web.caching import forbid_storing_private_answers
 from .web.context import HelpdeskApp
 from .web.errors import register_error_handlers
-from .web.rate_store import rate_store
 from .web.requests import HelpdeskRequest
 from .web.security import SAFE_METHODS, add_security_headers, is_cross_site
 from .web.sessions import NoClientSession, SessionUser
-from .web.throttle import Throttle
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 256 * 1024
@@ -48,12 +46,6 @@ def asset_dir(name: str) -> Path:
     """`templates/` and `static/` sit at the repo top; a built wheel carries them inside."""
     packaged = PACKAGE_DIR / name
     return packaged if packaged.is_dir() else PACKAGE_DIR.parent / name
-
-
-async def client_address() -> str:
-    """Who a request-rate limit counts against: the peer (as fixed by a trusted proxy), never a
-    client-supplied header."""
-    return request.remote_addr or "unknown"
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> HelpdeskApp:
@@ -90,7 +82,6 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         QUART_AUTH_COOKIE_SAMESITE="Lax",
         QUART_AUTH_COOKIE_HTTP_ONLY=True,
         QUART_AUTH_DURATION=int(SESSION_LIFETIME.total_seconds()),
-        QUART_RATE_LIMITER_ENABLED=settings.rate_limits_enabled,
         HOME_ENDPOINT=home,
         LIVE_SOCKET=live_socket,
         **settings.extra,
@@ -106,28 +97,15 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         redoc_ui_path=None,
         scalar_ui_path=None,
     )
-    limits = rate_store(settings.broker_url)
-    RateLimiter(app, store=limits, key_function=client_address)
-    app.login_throttle = Throttle(
-        limits,
-        settings.login_max_failures,
-        settings.login_window_seconds,
-        "too many failed sign-ins; wait a moment and try again",
+    app.allowances = Allowances.build(
+        settings.broker_url,
         settings.namespace,
-    )
-    app.report_throttle = Throttle(
-        limits,
-        settings.reports_per_hour,
-        3600,
-        "you have reported many issues in the last hour; wait a while, or add to one of them",
-        settings.namespace,
-    )
-    app.chat_throttle = Throttle(
-        limits,
-        settings.chat_messages,
-        settings.chat_window_seconds,
-        "you are sending messages too fast; wait a moment",
-        settings.namespace,
+        login_max_failures=settings.login_max_failures,
+        login_window_seconds=settings.login_window_seconds,
+        registrations_per_hour=settings.registrations_per_hour,
+        chat_messages=settings.chat_messages,
+        chat_window_seconds=settings.chat_window_seconds,
+        reports_per_hour=settings.reports_per_hour,
     )
 
     app.broker = create_broker(settings.broker_url, settings.namespace)
@@ -139,6 +117,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
     )
     app.event_log = EventLog(app.hub.publish_events, app.hub.broadcast)
     app.message_writer = MessageWriter(app.event_log)
+    app.sessions = Sessions(app.allowances.login, app.allowances.password_check, app.hub.disconnect)
     app.analytics = Analytics(app.hub, app.broker, settings.analytics_interval_seconds)
 
     register_error_handlers(app)
@@ -153,7 +132,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
     async def refuse_cross_site_writes() -> None:
         """CSRF defence: a write whose Origin (or Referer) is another site's is refused."""
         if request.method not in SAFE_METHODS and is_cross_site(
-            request.headers, settings.allowed_origins
+            request.headers, request.scheme, settings.allowed_origins
         ):
             raise Forbidden("cross-site request refused")
 

@@ -38,6 +38,7 @@ class Settings:
     login_window_seconds: int = 60
     chat_messages: int = 20
     chat_window_seconds: int = 10
+    registrations_per_hour: int = 30  # new accounts from one client address an hour
     reports_per_hour: int = 20  # tickets a reporter may open an hour (staff are not limited)
     ws_queue_size: int = 256
     ws_rate_per_second: float = 10.0
@@ -46,7 +47,6 @@ class Settings:
     ws_max_frame_bytes: int = 64 * 1024
     replay_limit: int = 1000
     analytics_interval_seconds: float = 1.0
-    rate_limits_enabled: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

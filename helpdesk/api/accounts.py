@@ -6,7 +6,7 @@ from quart import Blueprint, Response
 from quart_schema import document_response, tag, validate_request
 
 from ..domain.access import require_staff
-from ..domain.accounts import active_staff, create_user, set_active
+from ..domain.accounts import active_staff, create_user
 from ..domain.serialize import user_ref
 from ..errors import Forbidden
 from ..models import Role
@@ -56,7 +56,5 @@ async def post_user(data: NewUserIn) -> Response:
 @errors(JSON_BODY, SIGNED_IN, STAFF, NOT_FOUND)
 async def patch_user(user_id: int, data: UserActiveIn) -> Response:
     """Admins deactivate (or reactivate) accounts; deactivation closes the user's sockets."""
-    user = await set_active(await require_account(), user_id, data.is_active)
-    if not data.is_active:
-        await services().hub.disconnect(user_id=user.id)
+    user = await services().sessions.set_active(await require_account(), user_id, data.is_active)
     return json_response({**user_ref(user), "is_active": user.is_active})

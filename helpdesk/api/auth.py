@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from quart import Blueprint, Response
-from quart_rate_limiter import rate_limit
 from quart_schema import document_response, tag, validate_request
 
-from ..domain.accounts import change_password, create_user
 from ..domain.serialize import user_ref
 from ..web.context import json_response, services
-from ..web.sessions import log_in, require_session, sign_in, sign_out
+from ..web.sessions import log_in, require_session, sign_out, sign_up
 from .openapi import JSON_BODY, RATE_LIMITED, SIGNED_IN, NoContent, errors
 from .schemas import LoginIn, PasswordChangeIn, RegisterIn, UserEnvelope, UserOut
 
@@ -20,16 +16,15 @@ blueprint = Blueprint("api_auth", __name__)
 
 @blueprint.post("/auth/register")
 @tag(["auth"])
-@rate_limit(30, timedelta(hours=1))
 @validate_request(RegisterIn)
 @document_response(UserEnvelope, 201)
 @errors(JSON_BODY, RATE_LIMITED)
 async def post_register(data: RegisterIn) -> Response:
-    """Create a reporter account and sign it in."""
-    user = await create_user(
+    """Create a reporter account and sign it in (`HELPDESK_REGISTRATIONS_PER_HOUR` per client
+    address)."""
+    user = await sign_up(
         data.username, data.password, display_name=data.display_name, email=data.email
     )
-    await sign_in(user)
     return json_response({"user": user_ref(user)}, 201)
 
 
@@ -51,9 +46,7 @@ async def post_login(data: LoginIn) -> Response:
 async def post_logout() -> Response:
     """End this session everywhere its cookie is used, open sockets included."""
     await require_session()
-    session_key = await sign_out()
-    if session_key is not None:
-        await services().hub.disconnect(session_key=session_key)
+    await sign_out()
     return Response(status=204)
 
 
@@ -70,12 +63,12 @@ async def get_me() -> Response:
 @tag(["auth"])
 @validate_request(PasswordChangeIn)
 @document_response(NoContent, 204)
-@errors(JSON_BODY, SIGNED_IN)
+@errors(JSON_BODY, SIGNED_IN, RATE_LIMITED)
 async def post_password(data: PasswordChangeIn) -> Response:
-    """Change the password; every other session of the account is signed out."""
+    """Change the password; every other session of the account is signed out. Wrong current
+    passwords are limited like failed sign-ins."""
     session = await require_session()
-    await change_password(
+    await services().sessions.change_password(
         session.user, data.current_password, data.new_password, session_key=session.session_key
     )
-    await services().hub.disconnect(user_id=session.user.id, keep_session=session.session_key)
     return Response(status=204)

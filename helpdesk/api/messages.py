@@ -10,7 +10,6 @@ from ..domain.reads import mark_read, read_markers
 from ..domain.serialize import message_json
 from ..web.context import json_response, services
 from ..web.sessions import require_account
-from ..web.throttle import take_chat_allowance
 from .openapi import (
     JSON_BODY,
     ONE_TICKET,
@@ -62,9 +61,9 @@ async def get_messages(ticket_id: int, query_args: MessagesQuery) -> Response:
 async def post_ticket_message(ticket_id: int, data: MessageIn) -> Response:
     """Reply, or (staff) add an internal note; a repeated `client_id` returns the first (200)."""
     user = await require_account()
-    await take_chat_allowance(user)
     posted = await post_message(
         services().message_writer,
+        services().allowances,
         user,
         ticket_id,
         data.body,

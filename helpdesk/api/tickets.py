@@ -11,7 +11,6 @@ from ..domain.serialize import status_change_json, ticket_json
 from ..models import User
 from ..web.context import json_response, services
 from ..web.sessions import require_account
-from ..web.throttle import take_report_allowance
 from .openapi import (
     JSON_BODY,
     ONE_TICKET,
@@ -66,7 +65,6 @@ async def post_ticket(data: TicketIn) -> Response:
     """Report a problem (reporters: `HELPDESK_REPORTS_PER_HOUR` an hour, then 429); staff may
     report for someone else with `reporter_id` (403 for anyone else)."""
     user = await require_account()
-    await take_report_allowance(user)
     draft = tickets.TicketDraft(
         title=data.title,
         description=data.description,
@@ -75,7 +73,7 @@ async def post_ticket(data: TicketIn) -> Response:
         priority=data.priority,
         reporter_id=data.reporter_id,
     )
-    ticket = await tickets.create_ticket(services().event_log, user, draft)
+    ticket = await tickets.create_ticket(services().event_log, services().allowances, user, draft)
     return json_response(ticket_json(ticket), 201)
 
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from zxcvbn import zxcvbn
 
-from ..errors import Forbidden, NotFound, ValidationFailed
+from ..allowances import Allowance
+from ..errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from ..models import AuthSession, Role, User, utcnow
 from ..sql import Database
 from .fields import in_id_range
@@ -25,11 +30,19 @@ MIN_PASSWORD_SCORE = 2  # zxcvbn: 0 too guessable ... 4 very unguessable
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a miss costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# Each argon2 run holds 64 MiB: one per core at a time, so a burst of sign-ins from strangers
+# waits its turn instead of taking hundreds of megabytes at once.
+_ARGON2 = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
+T = TypeVar("T")
+
+
+async def _argon2(work: Callable[[], T]) -> T:
+    """Argon2 is deliberately slow; run it off the event loop, a bounded few at a time."""
+    return await asyncio.get_running_loop().run_in_executor(_ARGON2, work)
 
 
 async def hash_password(password: str) -> str:
-    """Argon2 is deliberately slow; run it off the event loop."""
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await _argon2(lambda: _hasher.hash(password))
 
 
 async def verify_password(password_hash: str, password: str) -> bool:
@@ -39,7 +52,16 @@ async def verify_password(password_hash: str, password: str) -> bool:
         except (VerificationError, InvalidHashError):
             return False
 
-    return await asyncio.to_thread(verify)
+    return await _argon2(verify)
+
+
+def login_name(username: str) -> str:
+    """The account a sign-in names: what `authenticate` looks up and the limit counts against."""
+    return username.strip().lower()
+
+
+def account_key(username: str) -> str:
+    return f"user:{login_name(username)}"
 
 
 def check_password_policy(password: str, *, username: str, display_name: str = "") -> None:
@@ -87,7 +109,7 @@ async def create_user(
 
 async def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None; as slow for unknown names as for known."""
-    user = await User.get_or_none(username=username.strip().lower())
+    user = await User.get_or_none(username=login_name(username))
     if user is None:
         await verify_password(_DUMMY_HASH, password)
         return None
@@ -137,25 +159,89 @@ async def resolve_session(token: str) -> SignedIn | None:
     return SignedIn(User._init_from_db(**rows[0]), key) if rows else None
 
 
-async def end_session(session_key: str) -> None:
-    await AuthSession.filter(id=session_key).delete()
+class CloseSockets(Protocol):
+    """Closes the open sockets of a session or a user (all but `keep_session`), everywhere."""
+
+    async def __call__(
+        self,
+        *,
+        user_id: int | None = None,
+        session_key: str | None = None,
+        keep_session: str | None = None,
+    ) -> None: ...
 
 
-async def end_all_sessions(user_id: int, *, keep: str | None = None) -> None:
-    query = AuthSession.filter(user_id=user_id)
-    if keep is not None:
-        query = query.exclude(id=keep)
-    await query.delete()
+async def _unwatched(**_: object) -> None:
+    """Without a live layer (the command line) no socket is open."""
 
 
-async def change_password(user: User, current: str, new: str, *, session_key: str) -> None:
-    """Change the password and sign out every other session of this user."""
-    if not await verify_password(user.password_hash, current):
-        raise ValidationFailed("the current password is not right", field="current_password")
-    check_password_policy(new, username=user.username, display_name=user.display_name)
-    user.password_hash = await hash_password(new)
-    await user.save(update_fields=["password_hash"])
-    await end_all_sessions(user.id, keep=session_key)
+class Sessions:
+    """Everything that ends sessions, each closing the ended sessions' open sockets itself,
+    and checks of a signed-in person's password, each spending their guessing allowance: so no
+    route can end a session and leave its sockets open, or check a password unlimited."""
+
+    def __init__(
+        self,
+        logins: Allowance,
+        password_checks: Allowance,
+        close_sockets: CloseSockets = _unwatched,
+    ) -> None:
+        self.logins = logins
+        self.password_checks = password_checks
+        self.close_sockets = close_sockets
+
+    async def check_login(self, client_address: str, username: str, password: str) -> User:
+        """The account these credentials open. A try is taken from the address's and the
+        account's allowance before the password is verified (so parallel guesses cannot all be
+        tried) and given back when it was right (sign-ins are not what the limit counts)."""
+        taken = await self.logins.take(f"addr:{client_address}", account_key(username))
+        user = await authenticate(username, password)
+        if user is None:
+            raise Unauthenticated("wrong username or password")
+        await self.logins.give_back(taken)
+        return user
+
+    async def end(self, session_key: str) -> None:
+        """Sign one session out: its row and its sockets."""
+        await AuthSession.filter(id=session_key).delete()
+        await self.close_sockets(session_key=session_key)
+
+    async def end_all(self, user_id: int, *, keep: str | None = None) -> None:
+        """Sign a user out everywhere, or everywhere but the session `keep`."""
+        query = AuthSession.filter(user_id=user_id)
+        if keep is not None:
+            query = query.exclude(id=keep)
+        await query.delete()
+        await self.close_sockets(user_id=user_id, keep_session=keep)
+
+    async def change_password(
+        self, user: User, current: str, new: str, *, session_key: str
+    ) -> None:
+        """Change the password and sign out every other session of this user. Wrong current
+        passwords count like failed sign-ins, so a stolen session cannot guess the real one."""
+        taken = await self.password_checks.take(account_key(user.username))
+        if not await verify_password(user.password_hash, current):
+            raise ValidationFailed("the current password is not right", field="current_password")
+        await self.password_checks.give_back(taken)
+        check_password_policy(new, username=user.username, display_name=user.display_name)
+        user.password_hash = await hash_password(new)
+        await user.save(update_fields=["password_hash"])
+        await self.end_all(user.id, keep=session_key)
+
+    async def set_active(self, admin: User, user_id: int, active: bool) -> User:
+        """Admins (de)activate accounts; deactivation signs the account out everywhere."""
+        if admin.role != Role.ADMIN:
+            raise Forbidden("only admins manage accounts")
+        user = await User.get_or_none(id=user_id) if in_id_range(user_id) else None
+        if user is None:
+            raise NotFound("no such user")
+        if user.id == admin.id and not active:
+            raise ValidationFailed("you cannot deactivate your own account", field="is_active")
+        user.is_active = active
+        await user.save(update_fields=["is_active"])
+        if not active:
+            await self.end_all(user.id)
+        return user
 
 
 async def active_staff() -> list[User]:
@@ -163,19 +249,3 @@ async def active_staff() -> list[User]:
     return await User.filter(role__in=[Role.STAFF, Role.ADMIN], is_active=True).order_by(
         "display_name", "id"
     )
-
-
-async def set_active(admin: User, user_id: int, active: bool) -> User:
-    """Admins (de)activate accounts; deactivation signs the account out everywhere."""
-    if admin.role != Role.ADMIN:
-        raise Forbidden("only admins manage accounts")
-    user = await User.get_or_none(id=user_id) if in_id_range(user_id) else None
-    if user is None:
-        raise NotFound("no such user")
-    if user.id == admin.id and not active:
-        raise ValidationFailed("you cannot deactivate your own account", field="is_active")
-    user.is_active = active
-    await user.save(update_fields=["is_active"])
-    if not active:
-        await end_all_sessions(user.id)
-    return user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..allowances import Allowances
 from ..errors import Conflict, Forbidden
 from ..models import Message, Status, User
 from .access import visible_ticket
@@ -12,6 +13,7 @@ MESSAGE_PAGE = 200
 
 async def post_message(
     writer: MessageWriter,
+    allowances: Allowances,
     author: User,
     ticket_id: int,
     body: str,
@@ -19,13 +21,14 @@ async def post_message(
     internal: bool = False,
     client_id: str | None = None,
 ) -> Posted:
-    """Check the rules, then store the message and its events with the writer's next batch;
-    the same `client_id` again returns the first message."""
+    """Check the rules and the author's chat allowance, then store the message and its events
+    with the writer's next batch; the same `client_id` again returns the first message."""
     ticket = await visible_ticket(author, ticket_id)
     if internal and not author.is_staff:
         raise Forbidden("only staff may write internal notes", field="internal")
     if not author.is_staff and ticket.status == Status.CLOSED:
         raise Conflict("this ticket is closed; reopen it to continue the conversation")
+    await allowances.chat.take(f"user:{author.id}")
     return await writer.write(Draft(author, ticket, body, internal, client_id))
 
 

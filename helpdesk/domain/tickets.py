@@ -11,6 +11,7 @@ from tortoise import connections
 from tortoise.expressions import Case, F, Q, RawSQL, When
 from tortoise.queryset import QuerySet
 
+from ..allowances import Allowances
 from ..errors import Conflict, Forbidden, StaleVersion, ValidationFailed
 from ..models import Category, Priority, Status, StatusChange, Ticket, User, seconds_between
 from ..sql import dialect_of
@@ -59,9 +60,15 @@ def _clean_location(location: str | None) -> str | None:
     return location.strip() or None if location is not None else None
 
 
-async def create_ticket(log: EventLog, user: User, draft: TicketDraft) -> Ticket:
-    """Report a problem: one's own, or (staff only) on behalf of a reporter who phoned in."""
+async def create_ticket(
+    log: EventLog, allowances: Allowances, user: User, draft: TicketDraft
+) -> Ticket:
+    """Report a problem: one's own, or (staff only) on behalf of a reporter who phoned in.
+    Reporters have an hourly allowance, so a script or a stuck form cannot flood every board;
+    staff, who log calls for others, have none."""
     reporter = await _reporter_for(user, draft.reporter_id)
+    if not user.is_staff:
+        await allowances.report.take(f"user:{user.id}")
     async with log.change() as change:
         ticket = await Ticket.create(
             reporter=reporter,

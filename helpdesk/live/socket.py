@@ -19,7 +19,6 @@ from ..errors import Conflict, HelpdeskError, NotFound, RateLimited, ValidationF
 from ..web.context import HelpdeskApp, services
 from ..web.security import is_cross_site
 from ..web.sessions import current_session
-from ..web.throttle import take_chat_allowance
 from . import frames
 from .connection import CloseCode, Connection, TokenBucket
 from .protocol import (
@@ -59,7 +58,7 @@ def socket_error_code(error: HelpdeskError) -> str:
 async def live_socket() -> Response | None:
     """Refuse the handshake (403 foreign origin, 401 no session) or serve the socket."""
     app = services()
-    if is_cross_site(websocket.headers, app.settings.allowed_origins):
+    if is_cross_site(websocket.headers, websocket.scheme, app.settings.allowed_origins):
         return Response("cross-site socket refused", status=403)
     session = await current_session()
     if session is None:
@@ -208,9 +207,9 @@ class LiveSession:
         ticket_id = parse_ticket_room(frame.room)
         if ticket_id is None:
             raise NotFound(f"you cannot write to {frame.room}")
-        await take_chat_allowance(self.user)
         posted = await post_message(
             self.app.message_writer,
+            self.app.allowances,
             self.user,
             ticket_id,
             frame.body,

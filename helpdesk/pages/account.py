@@ -6,8 +6,7 @@ from quart import Blueprint, render_template, request
 from quart.typing import ResponseReturnValue
 
 from ..api.schemas import PasswordChangeIn
-from ..domain.accounts import change_password
-from ..errors import HelpdeskError
+from ..errors import HelpdeskError, RateLimited
 from ..web.context import services
 from ..web.sessions import require_session
 from .forms import error_for_form, parse_form
@@ -23,17 +22,19 @@ async def password() -> ResponseReturnValue:
     data, errors = parse_form(PasswordChangeIn, await request.form)
     if data is not None:
         try:
-            await change_password(
+            await services().sessions.change_password(
                 session.user,
                 data.current_password,
                 data.new_password,
                 session_key=session.session_key,
             )
+        except RateLimited as error:
+            page = await render_template(
+                "account/password.html", errors=error_for_form(error), done=False
+            )
+            return page, 429, {"Retry-After": str(error.retry_after)}
         except HelpdeskError as error:
             errors = error_for_form(error)
         else:
-            await services().hub.disconnect(
-                user_id=session.user.id, keep_session=session.session_key
-            )
             return await render_template("account/password.html", errors={}, done=True)
     return await render_template("account/password.html", errors=errors, done=False), 400

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, current_app, redirect, render_template, request, url_for
+from quart import Blueprint, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ..api.schemas import LoginIn, RegisterIn
-from ..domain.accounts import create_user
 from ..errors import HelpdeskError, RateLimited
-from ..web.context import services
-from ..web.sessions import current_account, log_in, sign_in, sign_out
+from ..web.redirects import local_path, safe_next
+from ..web.sessions import current_account, log_in, sign_out, sign_up
 from .forms import error_for_form, parse_form
 
 blueprint = Blueprint("auth", __name__)
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site paths: never an open redirect to another host."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for(current_app.config["HOME_ENDPOINT"])
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -28,7 +20,7 @@ async def login() -> ResponseReturnValue:
         if await current_account() is not None:
             return redirect(safe_next(request.args.get("next")))
         return await render_template(
-            "auth/login.html", errors={}, values={}, next=request.args.get("next", "")
+            "auth/login.html", errors={}, values={}, next=local_path(request.args.get("next")) or ""
         )
     form = await request.form
     data, errors = parse_form(LoginIn, form)
@@ -47,7 +39,7 @@ async def login() -> ResponseReturnValue:
         "auth/login.html",
         errors=errors,
         values={"username": form.get("username", "")},
-        next=form.get("next", ""),
+        next=local_path(form.get("next")) or "",
     )
     return page, status, headers
 
@@ -60,21 +52,23 @@ async def register() -> ResponseReturnValue:
     data, errors = parse_form(RegisterIn, form)
     if data is not None:
         try:
-            user = await create_user(
+            await sign_up(
                 data.username, data.password, display_name=data.display_name, email=data.email
             )
+        except RateLimited as error:
+            errors, status = error_for_form(error), 429
         except HelpdeskError as error:
-            errors = error_for_form(error)
+            errors, status = error_for_form(error), 400
         else:
-            await sign_in(user)
             return redirect(safe_next(None))
+    else:
+        status = 400
     values = {name: form.get(name, "") for name in ("username", "display_name", "email")}
-    return await render_template("auth/register.html", errors=errors, values=values), 400
+    page = await render_template("auth/register.html", errors=errors, values=values)
+    return page, status
 
 
 @blueprint.post("/logout")
 async def logout() -> ResponseReturnValue:
-    session_key = await sign_out()
-    if session_key is not None:
-        await services().hub.disconnect(session_key=session_key)
+    await sign_out()
     return redirect(url_for("auth.login"))

@@ -23,7 +23,6 @@ from ..errors import HelpdeskError, RateLimited
 from ..models import Category, Message, Priority, Status, StatusChange, User
 from ..web.context import services
 from ..web.sessions import require_account
-from ..web.throttle import take_chat_allowance, take_report_allowance
 from .forms import FieldErrors, error_for_form, parse_form
 
 blueprint = Blueprint("tickets", __name__)
@@ -144,14 +143,14 @@ async def new_ticket() -> ResponseReturnValue:
             location=data.location,
             priority=data.priority,
         )
+        app = services()
         try:
-            await take_report_allowance(user)
+            ticket = await ticket_rules.create_ticket(app.event_log, app.allowances, user, draft)
         except RateLimited as limited:  # keep what they typed: they can send it later
             page = await render_template(
                 "tickets/new.html", **form_context(errors=error_for_form(limited), values=form)
             )
             return page, 429, {"Retry-After": str(limited.retry_after)}
-        ticket = await ticket_rules.create_ticket(services().event_log, user, draft)
         return redirect(url_for("tickets.ticket_page", ticket_id=ticket.id))
     page = await render_template("tickets/new.html", **form_context(errors=errors, values=form))
     return page, 400
@@ -255,9 +254,9 @@ async def reply(ticket_id: int) -> ResponseReturnValue:
     user = await require_account()
 
     async def action(data: MessageIn, _form: Any) -> None:
-        await take_chat_allowance(user)
         await post_message(
             services().message_writer,
+            services().allowances,
             user,
             ticket_id,
             data.body,

@@ -9,14 +9,15 @@ from quart import Quart, Response, current_app
 from ..encoding import dumps
 
 if TYPE_CHECKING:
+    from ..allowances import Allowances
     from ..analytics.service import Analytics
     from ..broker import Broker
     from ..config import Settings
+    from ..domain.accounts import Sessions
     from ..domain.events import EventLog
     from ..domain.message_writer import MessageWriter
     from ..live.hub import Hub
     from ..live.presence import PresenceStore
-    from .throttle import Throttle
 
 
 class HelpdeskApp(Quart):
@@ -26,9 +27,8 @@ class HelpdeskApp(Quart):
     presence: PresenceStore
     event_log: EventLog
     message_writer: MessageWriter
-    login_throttle: Throttle
-    report_throttle: Throttle
-    chat_throttle: Throttle
+    allowances: Allowances
+    sessions: Sessions
     analytics: Analytics
 
 

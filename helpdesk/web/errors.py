@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 from quart import Quart, Response, redirect, render_template, request, url_for
-from quart_rate_limiter import RateLimitExceeded
 from quart_schema import RequestSchemaValidationError
 from tortoise.exceptions import DBConnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -79,11 +78,6 @@ def register_error_handlers(app: Quart) -> None:
     async def handle_schema_error(error: RequestSchemaValidationError) -> Response:
         field, detail = describe_validation(error.validation_error)
         return await _render(_HTTPError(400, "validation_error", detail, field))
-
-    @app.errorhandler(RateLimitExceeded)
-    async def handle_rate_limit(error: RateLimitExceeded) -> Response:
-        limited = RateLimited("too many requests; slow down", retry_after=error.retry_after)
-        return await _render(limited)
 
     @app.errorhandler(HTTPException)
     async def handle_http_error(error: HTTPException) -> Response:

@@ -33,14 +33,29 @@ SECURITY_HEADERS = {
 }
 
 
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+PAGE_SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
+
+
+def _normalized(scheme: str, netloc: str) -> str:
+    """`scheme://host[:port]` in lower case, without the scheme's default port."""
+    scheme, netloc = scheme.lower(), netloc.lower()
+    default = DEFAULT_PORTS.get(scheme)
+    if default and netloc.endswith(f":{default}"):
+        netloc = netloc.removesuffix(f":{default}")
+    return f"{scheme}://{netloc}"
+
+
 def _origin_of(url: str) -> str | None:
+    """The origin a browser's `Origin` or `Referer` names. Browsers only ever send http(s)
+    origins, so anything else (`ws://`, `null`, a bare host) matches nothing."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https", "ws", "wss") or not parts.netloc:
+    if parts.scheme.lower() not in DEFAULT_PORTS or not parts.netloc:
         return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    return _normalized(parts.scheme, parts.netloc)
 
 
 def claimed_origin(headers: Mapping[str, str]) -> str | None:
@@ -58,20 +73,32 @@ def claimed_origin(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def origin_allowed(origin: str, host: str, allowed_origins: Iterable[str]) -> bool:
-    """Same host as the request was addressed to, or one of the configured origins."""
+def own_origin(scheme: str, host: str) -> str | None:
+    """The origin of the pages this request was addressed to: its scheme (as a trusted proxy's
+    `X-Forwarded-Proto` sets it; a socket's `ws`/`wss` are its page's `http`/`https`) and its
+    `Host`."""
+    page_scheme = PAGE_SCHEMES.get(scheme.lower())
+    if page_scheme is None or not host:
+        return None
+    return _normalized(page_scheme, host)
+
+
+def origin_allowed(origin: str, own: str | None, allowed_origins: Iterable[str]) -> bool:
+    """The site's own origin (scheme, host and port alike), or one of the configured ones."""
     if not origin:
         return False
-    if origin in (allowed.lower() for allowed in allowed_origins):
+    if own is not None and origin == own:
         return True
-    return bool(host) and urlsplit(origin).netloc == host.lower()
+    return any(origin == _origin_of(allowed) for allowed in allowed_origins)
 
 
-def is_cross_site(headers: Mapping[str, str], allowed_origins: Iterable[str]) -> bool:
+def is_cross_site(headers: Mapping[str, str], scheme: str, allowed_origins: Iterable[str]) -> bool:
+    """Whether a browser sent this request from a page of another origin."""
     origin = claimed_origin(headers)
     if origin is None:
         return False
-    return not origin_allowed(origin, headers.get("Host", ""), allowed_origins)
+    own = own_origin(scheme, headers.get("Host", ""))
+    return not origin_allowed(origin, own, allowed_origins)
 
 
 def add_security_headers(response: Response) -> Response:

@@ -7,17 +7,10 @@ from quart.sessions import SessionInterface, SessionMixin
 from quart.wrappers import BaseRequestWebsocket, Response
 from quart_auth import Action, AuthUser, current_user, login_user, logout_user
 
-from ..domain.accounts import (
-    SignedIn,
-    authenticate,
-    end_session,
-    resolve_session,
-    start_session,
-)
+from ..domain.accounts import SignedIn, create_user, resolve_session, start_session
 from ..errors import Unauthenticated
 from ..models import User
 from .context import services
-from .throttle import login_keys
 
 _UNRESOLVED = object()
 
@@ -78,27 +71,37 @@ async def sign_in(user: User) -> None:
     login_user(SessionUser(token, Action.WRITE_PERMANENT))
 
 
-async def sign_out() -> str | None:
-    """End this session server-side and clear its cookie; returns the ended session's key."""
+async def sign_out() -> None:
+    """End this session server-side (its sockets too) and clear its cookie."""
     session = await current_session()
     if session is not None:
-        await end_session(session.session_key)
+        await services().sessions.end(session.session_key)
     logout_user()
-    return session.session_key if session else None
+
+
+def client_address() -> str:
+    """Who a stranger's allowance counts against: the peer (as fixed by a trusted proxy), never
+    a client-supplied header."""
+    return request.remote_addr or "unknown"
 
 
 async def log_in(username: str, password: str) -> User:
-    """Check the throttle, then the password (failures count against address and account),
-    then replace any session this browser had with a new one."""
-    keys = login_keys(request.remote_addr or "unknown", username)
-    throttle = services().login_throttle
-    await throttle.check(keys)
-    user = await authenticate(username, password)
-    if user is None:
-        await throttle.spend(keys)
-        raise Unauthenticated("wrong username or password")
+    """Check the credentials within the sign-in allowance, then replace any session this
+    browser had with a new one."""
+    app = services()
+    user = await app.sessions.check_login(client_address(), username, password)
     previous = await current_session()
     if previous is not None:
-        await end_session(previous.session_key)
+        await app.sessions.end(previous.session_key)
+    await sign_in(user)
+    return user
+
+
+async def sign_up(
+    username: str, password: str, *, display_name: str | None, email: str | None
+) -> User:
+    """Make a reporter account within the address's allowance of new accounts, and sign it in."""
+    await services().allowances.registration.take(f"addr:{client_address()}")
+    user = await create_user(username, password, display_name=display_name, email=email)
     await sign_in(user)
     return user

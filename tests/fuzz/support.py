@@ -22,7 +22,7 @@ from hypothesis.strategies import SearchStrategy
 from helpdesk import create_app
 
 # Throttles raised so examples explore the handlers instead of hitting the same 429 again and
-# again; the request-rate limits (quart-rate-limiter) stay on, since their 429s are fuzzed too.
+# again; registrations stay limited per address, since their 429s are fuzzed too.
 FUZZ_OVERRIDES: dict[str, Any] = {
     "ws_rate_per_second": 100_000.0,
     "ws_burst": 100_000,

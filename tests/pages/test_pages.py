@@ -31,13 +31,55 @@ async def test_pages_need_sign_in_and_come_back_after_it(app):
     assert (await client.get("/tickets/new")).status_code == 200
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example"])
+OFF_SITE_TARGETS = [
+    "https://evil.example/",
+    "//evil.example/x",
+    "/\\evil.example",
+    "/\t/evil.example/x",  # browsers drop the tab: //evil.example/x
+    "/\n/evil.example/x",
+    "/\r/evil.example/x",
+    " //evil.example/x",  # and strip leading spaces
+    "\x00//evil.example/x",
+    "/\x0b/evil.example",
+    "javascript:alert(1)",
+    "evil.example",
+]
+BROKEN_HEADER_TARGETS = ["/x\r\nSet-Cookie: a=b", "/x\nLocation: //evil.example", "/x\x00y", "/é"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS + BROKEN_HEADER_TARGETS)
 async def test_login_never_redirects_off_site(app, target):
+    await make_user("maya")
+    client = app.test_client()
+    response = await client.post(
+        "/login", form={"username": "maya", "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    signed_in = await client.get("/login", query_string={"next": target})
+    assert signed_in.status_code == 302
+    assert signed_in.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS + BROKEN_HEADER_TARGETS)
+async def test_the_login_form_never_carries_an_off_site_next(app, target):
+    page = await app.test_client().get("/login", query_string={"next": target})
+    assert page.status_code == 200
+    assert 'name="next" value=""' in await text(page)
+    failed = await app.test_client().post(
+        "/login", form={"username": "maya", "password": "nope", "next": target}
+    )
+    assert failed.status_code == 401
+    assert 'name="next" value=""' in await text(failed)
+
+
+@pytest.mark.parametrize("target", ["/tickets/new", "/tickets/7?tab=history#latest", "/board"])
+async def test_login_comes_back_to_a_local_path(app, target):
     await make_user("maya")
     response = await app.test_client().post(
         "/login", form={"username": "maya", "password": PASSWORD, "next": target}
     )
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == target
 
 
 async def test_login_form_shows_a_clear_error(app):
