@@ -45,6 +45,8 @@ class Settings:
     ws_burst: int = 30
     ws_violations_before_close: int = 20
     ws_max_frame_bytes: int = 64 * 1024
+    ws_sockets_per_user: int = 20  # per process: a person's tabs and phone, with room to spare
+    ws_rooms_per_socket: int = 50  # a page joins three: its user's room, the board or a ticket
     replay_limit: int = 1000
     analytics_interval_seconds: float = 1.0
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -26,6 +26,7 @@ class Hub:
         self.node = uuid.uuid4().hex
         self._rooms: dict[str, set[Connection]] = defaultdict(set)
         self._connections: set[Connection] = set()
+        self._by_user: dict[int, set[Connection]] = defaultdict(set)
         self._listener: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()
         self.emptied = asyncio.Event()  # set while no socket is attached
@@ -34,8 +35,20 @@ class Hub:
 
     # --- membership --------------------------------------------------------------------------
 
+    def admit(self, connection: Connection, *, most: int) -> bool:
+        """Attach the connection unless its user already has `most` sockets in this process.
+
+        Checking and attaching in one step, with no await between, keeps a burst of handshakes
+        from all passing the check before any of them is counted.
+        """
+        if len(self._by_user.get(connection.user.id, ())) >= most:
+            return False
+        self.attach(connection)
+        return True
+
     def attach(self, connection: Connection) -> None:
         self._connections.add(connection)
+        self._by_user[connection.user.id].add(connection)
         self.emptied.clear()
         self.join(connection, user_room(connection.user.id))
 
@@ -45,6 +58,11 @@ class Hub:
         for room in rooms:
             self.leave(connection, room)
         self._connections.discard(connection)
+        same_user = self._by_user.get(connection.user.id)
+        if same_user is not None:
+            same_user.discard(connection)
+            if not same_user:
+                del self._by_user[connection.user.id]
         if not self._connections:
             self.emptied.set()
         return rooms

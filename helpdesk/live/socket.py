@@ -56,17 +56,28 @@ def socket_error_code(error: HelpdeskError) -> str:
 
 @blueprint.websocket("/ws")
 async def live_socket() -> Response | None:
-    """Refuse the handshake (403 foreign origin, 401 no session) or serve the socket."""
+    """Refuse the handshake (403 foreign origin, 401 no session, 429 too many of the user's
+    sockets open here) or serve the socket."""
     app = services()
     if is_cross_site(websocket.headers, websocket.scheme, app.settings.allowed_origins):
         return Response("cross-site socket refused", status=403)
     session = await current_session()
     if session is None:
         return Response("sign in first", status=401)
-    await websocket.accept()
     connection = Connection(
         session.user, session.session_key, queue_size=app.settings.ws_queue_size
     )
+    most = app.settings.ws_sockets_per_user
+    if not app.hub.admit(connection, most=most):
+        return Response(
+            f"this account has {most} sockets open here already, the most it may: close a tab",
+            status=429,
+        )
+    try:
+        await websocket.accept()
+    except BaseException:
+        app.hub.detach(connection)  # the handshake never finished: give its place back
+        raise
     await LiveSession(app, websocket._get_current_object(), connection).run()
     return None
 
@@ -84,11 +95,12 @@ class LiveSession:
         self.bucket = TokenBucket(settings.ws_rate_per_second, settings.ws_burst)
         self.max_violations = settings.ws_violations_before_close
         self.max_frame = settings.ws_max_frame_bytes
+        self.max_rooms = settings.ws_rooms_per_socket
         self.violations = 0
         self.typed_at: dict[str, float] = {}
 
     async def run(self) -> None:
-        self.hub.attach(self.connection)
+        """Serve a socket the hub admitted in the handshake; it is detached when this ends."""
         sender = asyncio.create_task(self._send_loop())
         receiver = asyncio.create_task(self._receive_loop())
         try:
@@ -168,8 +180,12 @@ class LiveSession:
 
     async def join(self, room: str, since: int | None) -> None:
         """Subscribe first, replay the log, then release what arrived meanwhile: nothing is lost."""
-        await check_room(self.user, room)
         connection = self.connection
+        if room not in connection.rooms and len(connection.rooms) >= self.max_rooms:
+            raise FrameError(
+                "too_large", f"this socket is in {self.max_rooms} rooms already: leave one first"
+            )
+        await check_room(self.user, room)
         connection.start_buffering(room)
         self.hub.join(connection, room)
         reset = False

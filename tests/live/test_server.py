@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
 from helpdesk.models import Role
-from tests.live.helpers import events_of
+from tests.live.helpers import FrameReader, events_of
 from tests.live.server import LiveServer, Person, prepare_database, server_env
 
 pytestmark = pytest.mark.live
@@ -258,6 +258,81 @@ async def test_a_slow_consumer_is_dropped_with_a_recoverable_code(small_outbox_s
         assert await healthy.next() == {"type": "pong"}
     finally:
         await staff.close()
+
+
+@pytest.fixture
+def capped_server(tmp_path):
+    """A server that lets one user open 3 sockets and a socket be in 4 rooms."""
+    env = server_env(tmp_path, ws_sockets_per_user="3", ws_rooms_per_socket="4")
+    prepare_database(env, {"sam": Role.STAFF, "rita": Role.USER})
+    live = LiveServer(tmp_path, env).start()
+    yield live
+    live.stop()
+
+
+async def admitted_once_a_place_is_free(person: Person, seconds: float = 5) -> FrameReader:
+    """A socket, once the server has noticed that one of the person's others closed."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        try:
+            return await person.socket()
+        except InvalidStatus as refused:
+            if refused.response.status_code != 429 or asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(0.05)
+
+
+async def test_sockets_past_the_per_user_cap_are_refused_at_the_handshake(capped_server):
+    laptop = await Person(capped_server, "rita").login()
+    phone = await Person(capped_server, "rita").login()
+    sam = await Person(capped_server, "sam").login()
+    try:
+        burst = await asyncio.gather(
+            *(browser.socket() for browser in (laptop, phone) for _ in range(5)),
+            return_exceptions=True,
+        )
+        tabs = [outcome for outcome in burst if isinstance(outcome, FrameReader)]
+        refusals = [outcome for outcome in burst if not isinstance(outcome, FrameReader)]
+        assert len(tabs) == 3, "the cap counts the user's sockets, whichever session opened them"
+        assert all(isinstance(refused, InvalidStatus) for refused in refusals), refusals
+        assert {refused.response.status_code for refused in refusals} == {429}
+        assert b"close a tab" in refusals[0].response.body
+        for tab in [*tabs, await sam.socket()]:
+            await tab.send({"op": "ping"})
+            assert await tab.until("pong") == {"type": "pong"}
+        await (laptop.sockets or phone.sockets).pop().close()
+        again = await admitted_once_a_place_is_free(phone)
+        await again.send({"op": "ping"})
+        assert await again.until("pong") == {"type": "pong"}
+    finally:
+        for person in (laptop, phone, sam):
+            await person.close()
+
+
+async def test_a_join_past_the_room_cap_is_refused_and_the_socket_stays_open(capped_server):
+    sam = await Person(capped_server, "sam").login()
+    try:
+        tickets = [await report(sam, title=f"Door {n} sticks") for n in range(3)]
+        tab = await sam.socket()  # in its user's room from the start: one of the four
+        await tab.join("board")
+        for ticket in tickets[:2]:
+            await tab.join(f"ticket:{ticket['id']}")
+        third = f"ticket:{tickets[2]['id']}"
+        await tab.send({"op": "join", "room": third})
+        refused = await tab.until(lambda f: f.get("type") in ("joined", "error"))
+        assert refused == {
+            "type": "error",
+            "code": "too_large",
+            "detail": "this socket is in 4 rooms already: leave one first",
+        }
+        await tab.join("board")  # a room it is in already is no new one
+        await tab.send({"op": "leave", "room": f"ticket:{tickets[0]['id']}"})
+        await tab.until("left")
+        await tab.join(third)
+        await tab.send({"op": "ping"})
+        assert await tab.until("pong") == {"type": "pong"}
+    finally:
+        await sam.close()
 
 
 @pytest.fixture
