@@ -16,6 +16,10 @@ from tests.conftest import TICKET
         {"Origin": "null"},
         {"Referer": "https://evil.example/page"},
         {"Origin": "http://localhost.evil.example"},
+        {"Origin": "https://localhost"},  # same host, another scheme: another origin
+        {"Origin": "ws://localhost"},  # browsers send the page's origin, never ws://
+        {"Origin": "http://localhost:8080"},
+        {"Referer": "https://localhost/tickets/new"},
     ],
 )
 async def test_cross_site_writes_are_refused(app, cast, headers):
@@ -29,6 +33,7 @@ async def test_cross_site_writes_are_refused(app, cast, headers):
     "headers",
     [
         {"Origin": "http://localhost"},
+        {"Origin": "HTTP://LOCALHOST:80"},
         {"Referer": "http://localhost/tickets/new"},
         {},
     ],
@@ -50,6 +55,23 @@ async def test_configured_origin_is_allowed(tmp_path):
             headers={"Origin": "https://helpdesk.campus.example"},
         )
         assert response.status_code == 401  # judged on its merits, not refused as cross-site
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"), [("https://localhost", True), ("http://localhost", False)]
+)
+async def test_behind_a_tls_proxy_the_forwarded_scheme_is_the_sites(tmp_path, origin, allowed):
+    from helpdesk import create_app
+    from tests.conftest import settings_for
+
+    app = create_app(settings_for(tmp_path, trusted_proxy_hops=1))
+    async with app.test_app():
+        response = await app.test_client().post(
+            "/api/v1/auth/login",
+            json={"username": "x", "password": "y"},
+            headers={"Origin": origin, "X-Forwarded-Proto": "https", "X-Forwarded-For": "10.2.0.1"},
+        )
+        assert response.status_code == (401 if allowed else 403)
 
 
 async def test_cross_site_logout_is_refused_too(app, cast):

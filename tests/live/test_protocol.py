@@ -19,11 +19,12 @@ async def test_handshake_needs_a_session(app, cast):
     assert refused.value.response.status_code == 401
 
 
-async def test_handshake_refuses_a_foreign_origin(app, cast):
+@pytest.mark.parametrize(
+    "origin", ["https://evil.example", "https://localhost", "ws://localhost", "http://localhost:81"]
+)
+async def test_handshake_refuses_a_foreign_origin(app, cast, origin):
     with pytest.raises(WebsocketResponseError) as refused:
-        async with cast.reporter.client.websocket(
-            "/ws", headers={"Origin": "https://evil.example"}
-        ) as socket:
+        async with cast.reporter.client.websocket("/ws", headers={"Origin": origin}) as socket:
             await socket.receive()
     assert refused.value.response.status_code == 403
 

@@ -15,6 +15,7 @@ FOREIGN = [
     {"Origin": "https://evil.example"},
     {"Origin": "null"},
     {"Referer": "https://evil.example/attack.html"},
+    {"Origin": "https://localhost"},
 ]
 
 
