@@ -35,7 +35,7 @@ from .web.caching import forbid_storing_private_answers
 from .web.context import HelpdeskApp
 from .web.errors import register_error_handlers
 from .web.requests import HelpdeskRequest
-from .web.security import SAFE_METHODS, add_security_headers, is_cross_site
+from .web.security import SAFE_METHODS, is_cross_site, security_headers
 from .web.sessions import NoClientSession, SessionUser
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -136,7 +136,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         ):
             raise Forbidden("cross-site request refused")
 
-    app.after_request(add_security_headers)
+    app.after_request(security_headers(over_tls=settings.cookie_secure))
     app.after_request(forbid_storing_private_answers)
 
     @app.before_serving

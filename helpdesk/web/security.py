@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from quart import Response
@@ -101,7 +101,20 @@ def is_cross_site(headers: Mapping[str, str], scheme: str, allowed_origins: Iter
     return not origin_allowed(origin, own, allowed_origins)
 
 
-def add_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+# A year, as browsers' preload lists ask; sent only where the cookie is marked Secure, the
+# setting that says the site is served over TLS (a plain-http install would lock itself out).
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+
+
+def security_headers(*, over_tls: bool) -> Callable[[Response], Awaitable[Response]]:
+    """The after-request hook that puts the headers above on every response."""
+    headers = dict(SECURITY_HEADERS)
+    if over_tls:
+        headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+
+    async def add_security_headers(response: Response) -> Response:
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return add_security_headers

@@ -74,6 +74,19 @@ async def test_behind_a_tls_proxy_the_forwarded_scheme_is_the_sites(tmp_path, or
         assert response.status_code == (401 if allowed else 403)
 
 
+@pytest.mark.parametrize("over_tls", [True, False])
+async def test_strict_transport_security_only_where_the_site_is_served_over_tls(tmp_path, over_tls):
+    from helpdesk import create_app
+    from tests.conftest import settings_for
+
+    app = create_app(settings_for(tmp_path, cookie_secure=over_tls))
+    async with app.test_app():
+        for path in ("/login", "/api/v1/me", "/static/css/app.css"):
+            response = await app.test_client().get(path)
+            hsts = response.headers.get("Strict-Transport-Security")
+            assert hsts == ("max-age=31536000" if over_tls else None), path
+
+
 async def test_cross_site_logout_is_refused_too(app, cast):
     response = await cast.reporter.client.post(
         "/api/v1/auth/logout", headers={"Origin": "https://evil.example"}
