@@ -84,7 +84,7 @@ async def board() -> ResponseReturnValue:
         counts[status.value] = await ticket_rules.count_tickets(user, filters)
     staff = await active_staff()
     filtered = any((base.category, base.assignee is not None, base.q))
-    rendered = await render_template(
+    return await render_template(
         "board.html",
         since=since,
         workflow=workflow_for(user),
@@ -101,4 +101,3 @@ async def board() -> ResponseReturnValue:
         problems=filter_problems(errors),
         labels=CATEGORY_LABELS,
     )
-    return rendered, 400 if errors else 200

@@ -399,9 +399,9 @@ async def test_status_changes_appear_in_the_conversation_where_they_happened(app
 async def test_a_bad_board_filter_is_named_and_the_others_still_apply(app, cast):
     wanted = [await create_ticket(cast.staff.client, title=f"Gutter {n} blocked") for n in range(2)]
     await create_ticket(cast.staff.client, title="Unrelated heater")
-    response = await cast.staff.client.get("/board?q=gutter&sort=waiting&category=plumbing")
-    assert response.status_code == 400
-    page = await text(response)
+    page = await text(
+        await cast.staff.client.get("/board?q=gutter&sort=waiting&category=plumbing")
+    )
     assert "Some filters could not be used" in page
     assert re.search(r"<li>Category: Choose one of: [^<]*facilities", page)
     assert card_ids(page, "open") == [ticket["id"] for ticket in wanted]  # searched, oldest first
