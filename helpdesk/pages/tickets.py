@@ -16,6 +16,7 @@ from ..domain.events import LoggedEvent, ticket_room, user_room
 from ..domain.fields import Cursor, QueryId
 from ..domain.messages import list_messages, post_message
 from ..domain.reads import unread_counts
+from ..domain.reporters import reporter_named
 from ..domain.serialize import message_json, status_change_json, ticket_json
 from ..domain.workflow import targets_for
 from ..encoding import loads
@@ -128,6 +129,17 @@ async def dashboard() -> ResponseReturnValue:
     )
 
 
+async def reporter_from(user: User, form: Any) -> tuple[int | None, FieldErrors]:
+    """Staff's "Reporting for" field: the account it names by username (empty: their own)."""
+    username = form.get("reporter", "").strip()
+    if not username or not user.is_staff:  # reporters are never offered the field
+        return None, {}
+    reporter = await reporter_named(user, username)
+    if reporter is None:
+        return None, {"reporter": "No reporter account has that username."}
+    return reporter.id, {}
+
+
 @blueprint.route("/tickets/new", methods=["GET", "POST"])
 async def new_ticket() -> ResponseReturnValue:
     user = await require_account()
@@ -135,13 +147,16 @@ async def new_ticket() -> ResponseReturnValue:
         return await render_template("tickets/new.html", **form_context(errors={}, values={}))
     form = await request.form
     data, errors = parse_form(TicketIn, form)
-    if data is not None:
+    reporter_id, reporter_errors = await reporter_from(user, form)
+    errors |= reporter_errors
+    if data is not None and not errors:
         draft = ticket_rules.TicketDraft(
             title=data.title,
             description=data.description,
             category=data.category,
             location=data.location,
             priority=data.priority,
+            reporter_id=reporter_id,
         )
         app = services()
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.test_journey import api_client, card, ready
+from tests.browser.test_journey import TICKET_URL, api_client, card, ready
 
 
 def file_ticket(live, title: str, **fields) -> int:
@@ -211,3 +211,34 @@ def test_assign_to_me_on_a_stale_card_shows_who_took_it_meanwhile(open_session, 
     )
     expect(stale.locator(".card-assignee")).to_have_text("Priya")
     assert ticket_of(live, ticket_id)["assignee"]["username"] == "priya"
+
+
+def test_staff_report_a_call_for_a_student_found_by_name(open_session, live):
+    priya = open_session("priya")
+    priya.page.goto("/tickets/new")
+    ready(priya.page)
+    reporting_for = priya.page.get_by_label("Reporting for")
+    reporting_for.fill("nobody-has-this")
+    priya.page.get_by_label("What is the problem?").fill("Broken locker in the sports hall")
+    priya.page.get_by_label("Details").fill("Phoned in: the door hangs off.")
+    priya.page.get_by_label("Facilities", exact=True).check()
+    priya.page.get_by_role("button", name="Send report").click()
+    expect(priya.page.locator("#reporter-error")).to_have_text(
+        "No reporter account has that username."
+    )
+    expect(reporting_for).to_be_focused()
+
+    reporting_for.fill("Dmit")  # part of the name: the account is suggested
+    expect(priya.page.locator('#reporter-options option[value="dmitri"]')).to_have_count(1)
+    reporting_for.fill("dmitri")
+    priya.page.get_by_role("button", name="Send report").click()
+    priya.page.wait_for_url(TICKET_URL)
+    ticket_id = int(TICKET_URL.match(priya.page.url).group(1))
+    assert ticket_of(live, ticket_id)["reporter"]["username"] == "dmitri"
+    with api_client(live, "dmitri") as dmitri:
+        assert ticket_id in [t["id"] for t in dmitri.get("/api/v1/tickets").json()["items"]]
+
+    alice = open_session("alice")
+    alice.page.goto("/tickets/new")
+    ready(alice.page)
+    expect(alice.page.get_by_label("Reporting for")).to_have_count(0)

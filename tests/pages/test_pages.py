@@ -430,3 +430,28 @@ async def test_assign_to_me_works_without_javascript(app, cast):
     assert " hidden" in assign_to_me_form(page).split(">", 1)[0]
     reporter_page = await text(await cast.reporter.client.get(f"/tickets/{ticket['id']}"))
     assert assign_to_me_form(reporter_page) is None
+
+
+async def test_staff_report_for_someone_who_phoned_in_without_javascript(app, cast):
+    page = await text(await cast.staff.client.get("/tickets/new"))
+    assert 'name="reporter"' in page and "Reporting for" in page
+    form = {"title": "Heater off", "description": "Rang the desk.", "category": "facilities"}
+    response = await cast.staff.client.post("/tickets/new", form={**form, "reporter": " Rita "})
+    assert response.status_code == 302
+    ticket = await Ticket.get().prefetch_related("reporter")
+    assert ticket.reporter.username == "rita"
+
+    response = await cast.staff.client.post("/tickets/new", form={**form, "reporter": "nobody"})
+    assert response.status_code == 400
+    page = await text(response)
+    assert "No reporter account has that username." in page
+    assert 'value="nobody"' in page and 'value="Heater off"' in page
+    assert await Ticket.all().count() == 1
+
+
+async def test_reporters_never_see_or_use_the_reporting_for_field(app, cast):
+    assert 'name="reporter"' not in await text(await cast.reporter.client.get("/tickets/new"))
+    form = {"title": "Heater off", "description": "Cold.", "category": "facilities"}
+    response = await cast.reporter.client.post("/tickets/new", form={**form, "reporter": "oscar"})
+    assert response.status_code == 302
+    assert (await Ticket.get()).reporter_id == cast.reporter.id

@@ -202,6 +202,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/analytics/summary"): Route("/api/v1/analytics/summary", staff_only(200)),
     ("GET", "/api/v1/analytics/report.csv"): Route("/api/v1/analytics/report.csv", staff_only(200)),
     ("GET", "/api/v1/staff"): Route("/api/v1/staff", staff_only(200)),
+    ("GET", "/api/v1/reporters"): Route("/api/v1/reporters", staff_only(200)),
     # admins
     ("POST", "/api/v1/users"): Route(
         "/api/v1/users",
