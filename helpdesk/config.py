@@ -49,6 +49,17 @@ class Settings:
     ws_rooms_per_socket: int = 50  # a page joins three: its user's room, the board or a ticket
     replay_limit: int = 1000
     analytics_interval_seconds: float = 1.0
+    # Mail. Without an SMTP relay, mail stays in the outbox and is written as .eml files under
+    # the instance folder, so a newcomer sees what would be sent.
+    smtp_url: str = ""  # smtp://host:port, smtp+starttls://user:pass@host:587, smtps://...
+    mail_from: str = "Campus Helpdesk <helpdesk@localhost>"
+    public_url: str = "http://127.0.0.1:8000"  # the site's address, for links in mail
+    reply_domain: str = "localhost"  # replies go to reply+<token>@<reply_domain>
+    notify_delay_seconds: float = 120.0  # wait this long for the person to see it in the app
+    notify_per_hour: int = 10  # mails one person gets an hour at most; the rest waits
+    mail_gateway_bind: str = ""  # HOST:PORT: serve also runs the inbound mail gateway there
+    consumer_poll_seconds: float = 1.0  # how often event-log consumers look for new events
+    consumer_lease_seconds: float = 15.0  # a consumer's lease; another process takes over after
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
