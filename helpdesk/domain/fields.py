@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from ..models import Category, Priority, Role, Status
 
@@ -27,6 +29,56 @@ def _no_nul(value: str) -> str:
 
 Text = AfterValidator(_no_nul)
 
+# The bidi embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI): each
+# reorders the text after it, so a title or name shows as something other than what it says.
+REORDERING_CONTROLS = frozenset(
+    chr(point) for point in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+)
+# Controls, format characters (zero-width spaces and joiners, bidi marks and the controls
+# above, soft hyphens, tags), lone surrogates and line or paragraph separators: none draws
+# anything a reader would see.
+_UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# Letters that draw nothing, which pass for a blank or pad one name into another.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def _named(character: str) -> str:
+    code = f"U+{ord(character):04X}"
+    name = unicodedata.name(character, "")
+    return f"{code} {name}" if name else f"{code}, a control character"
+
+
+def _shown_as_typed(value: str) -> str:
+    """A person's name must look like what it is: another account's name with a zero-width
+    space or a right-to-left override in it would pass for theirs."""
+    for character in value:
+        if unicodedata.category(character) in _UNSEEN_CATEGORIES or character in _BLANK_LETTERS:
+            raise PydanticCustomError(
+                "invisible_character",
+                "Contains an invisible, control or text-direction character ({character}): "
+                "remove it",
+                {"character": _named(character)},
+            )
+    return value
+
+
+def _one_line_in_order(value: str) -> str:
+    """A title or location is one line shown among others (board cards, lists, toasts): no
+    control characters, and none that reorders the text after it. Bidi marks and zero-width
+    joiners stay: mixed Arabic or Hebrew and Latin text, and emoji, need them."""
+    for character in value:
+        if unicodedata.category(character) == "Cc" or character in REORDERING_CONTROLS:
+            raise PydanticCustomError(
+                "disordering_character",
+                "Contains a control or text-direction character ({character}): remove it",
+                {"character": _named(character)},
+            )
+    return value
+
+
+ShownAsTyped = AfterValidator(_shown_as_typed)
+OneLineInOrder = AfterValidator(_one_line_in_order)
+
 
 def _normalize_username(value: object) -> object:
     """Usernames are case-insensitive: `Maya.K` signs up as `maya.k`."""
@@ -41,18 +93,20 @@ Username = Annotated[
 ]
 Password = Annotated[str, Field(min_length=1, max_length=256), Text]
 DisplayName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), Text
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), ShownAsTyped
 ]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
     Text,
 ]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Text]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLineInOrder
+]
 Description = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), Text
 ]
-Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Text]
+Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), OneLineInOrder]
 Body = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000), Text
 ]
@@ -71,6 +125,7 @@ EventCursor = Annotated[int, Field(ge=0, le=MAX_EVENT_ID)]
 
 __all__ = [
     "MAX_ID",
+    "REORDERING_CONTROLS",
     "Body",
     "Category",
     "ClientId",
