@@ -182,6 +182,26 @@ class StatusChange(Model):
         indexes = (("ticket_id", "id"),)
 
 
+class TicketEdit(Model):
+    """An edit of the details of a ticket, for its history: who made it, when, and what changed."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="edits", on_delete=fields.CASCADE
+    )
+    actor: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="ticket_edits", on_delete=fields.RESTRICT
+    )
+    # One {"field", "from", "to"} per changed field, in field-name order; the description only
+    # as {"field"} (see helpdesk/domain/tickets.py).
+    changes: fields.JSONField[list[dict[str, Any]]] = fields.JSONField()
+    at = DatetimeField(default=utcnow)
+
+    class Meta:
+        table = "ticket_edit"
+        indexes = (("ticket_id", "id"),)
+
+
 class Event(Model):
     """One row of the event log: what the members of a room saw, in id order, for replay."""
 

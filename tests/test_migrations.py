@@ -42,7 +42,7 @@ def test_an_upgrade_applies_new_migrations_and_keeps_the_data(tmp_path):
     upgrade = run(["migrate"], database)
     assert upgrade.returncode == 0, upgrade.stderr
     assert "applied 0002_read_markers" in upgrade.stdout
-    assert "read_marker" in tables(database)
+    assert {"read_marker", "ticket_edit"} <= tables(database)
     with sqlite3.connect(database) as connection:
         assert connection.execute(
             "SELECT display_name FROM user WHERE username = 'kept'"
@@ -66,7 +66,8 @@ def test_init_db_creates_a_new_database_at_the_latest_schema(tmp_path):
     database = tmp_path / "new.sqlite3"
     result = run(["init-db"], database)
     assert result.returncode == 0, result.stderr
-    assert {"ticket", "message", "event", "read_marker", "tortoise_migrations"} <= tables(database)
+    expected = {"ticket", "message", "event", "read_marker", "ticket_edit", "tortoise_migrations"}
+    assert expected <= tables(database)
 
 
 async def test_the_migrations_describe_the_models_exactly(tmp_path):
