@@ -7,9 +7,7 @@ from datetime import timedelta
 
 from quart import Blueprint, render_template, request
 from quart.typing import ResponseReturnValue
-from werkzeug.datastructures import MultiDict
 
-from ..api.schemas import TicketQuery
 from ..api.tickets import filters_from
 from ..domain import tickets as ticket_rules
 from ..domain.access import require_staff
@@ -20,7 +18,7 @@ from ..domain.serialize import ticket_json
 from ..encoding import isoformat
 from ..models import Status, utcnow
 from ..web.sessions import require_account
-from .forms import FieldErrors, parse_form
+from .filters import filter_problems, ticket_query
 from .tickets import CATEGORY_LABELS, workflow_for
 
 blueprint = Blueprint("board", __name__)
@@ -28,14 +26,6 @@ RECENTLY_CLOSED = timedelta(days=7)
 COLUMN_SIZE = 50
 
 
-FILTER_NAMES = {
-    "category": "Category",
-    "assignee": "Assignee",
-    "q": "Search",
-    "sort": "Sort",
-    "status": "Status",
-    "closed_after": "Closed after",
-}
 SORT_LABELS = {
     "newest": "Newest first",
     "activity": "Newest activity",
@@ -44,28 +34,13 @@ SORT_LABELS = {
 }
 
 
-def board_query(args: MultiDict[str, str]) -> tuple[TicketQuery, FieldErrors]:
-    """The board's filters from its address. A bad one is left out and named, and the others
-    still apply: one mistyped value should not silently drop a search, a sort and a category."""
-    query, errors = parse_form(TicketQuery, args)
-    if query is None:
-        good = [(name, value) for name, value in args.items(multi=True) if name not in errors]
-        query, _ = parse_form(TicketQuery, MultiDict(good))
-    return query or TicketQuery(), errors
-
-
-def filter_problems(errors: FieldErrors) -> list[str]:
-    """What the page says about each filter it could not use, in the names the form shows."""
-    return [f"{FILTER_NAMES.get(name, name)}: {text}" for name, text in errors.items()]
-
-
 @blueprint.get("/board")
 async def board() -> ResponseReturnValue:
     """Three columns in the chosen sort, each with its full count. A search covers every closed
     ticket; without one, the Closed column keeps to the last week."""
     user = await require_account()
     require_staff(user)
-    query, errors = board_query(request.args)
+    query, errors = ticket_query(request.args)
     base = filters_from(query, user)
     since = await last_event_id(user, BOARD_ROOM)  # before reading: the socket replays the rest
     recently = None if base.q else utcnow() - RECENTLY_CLOSED

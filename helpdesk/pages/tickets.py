@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from quart import Blueprint, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 
 from ..api.schemas import MessageIn, StatusIn, StrictModel, TicketIn
+from ..api.tickets import filters_from
 from ..domain import tickets as ticket_rules
 from ..domain.access import visible_ticket
 from ..domain.accounts import active_staff
@@ -24,10 +26,12 @@ from ..errors import HelpdeskError, RateLimited
 from ..models import Category, Message, Priority, Status, StatusChange, User
 from ..web.context import services
 from ..web.sessions import require_account
+from .filters import filter_problems, ticket_query
 from .forms import FieldErrors, error_for_form, parse_form
 
 blueprint = Blueprint("tickets", __name__)
 CONVERSATION_PAGE = 50  # the newest messages; "Show earlier" fetches more, this many at a time
+DASHBOARD_PAGE = 50  # a reporter's tickets; the next page is a link away
 CATEGORY_LABELS = {
     Category.FACILITIES: "Facilities",
     Category.IT: "IT",
@@ -107,15 +111,20 @@ def form_context(**extra: Any) -> dict[str, Any]:
 
 @blueprint.get("/")
 async def dashboard() -> ResponseReturnValue:
+    """A reporter's current tickets, their past (closed) ones, or a search over all of their
+    own however old, through the tickets listing; a page at a time."""
     user = await require_account()
     if user.is_staff:
         return redirect(url_for("board.board"))
+    query, errors = ticket_query(request.args)
     show_closed = request.args.get("show") == "closed"
     since = await last_event_id(user, user_room(user.id))
-    statuses = (Status.CLOSED,) if show_closed else (Status.OPEN, Status.ACTIVE)
-    page = await ticket_rules.list_tickets(
-        user, ticket_rules.TicketFilters(statuses=statuses, limit=100)
-    )
+    filters = replace(filters_from(query, user), limit=DASHBOARD_PAGE)
+    if not filters.q and not filters.statuses:
+        shown = (Status.CLOSED,) if show_closed else (Status.OPEN, Status.ACTIVE)
+        filters = replace(filters, statuses=shown)
+    page = await ticket_rules.list_tickets(user, filters)
+    more = {**request.args.to_dict(), "cursor": page.next_cursor} if page.next_cursor else None
     unread = await unread_counts(user, page.items)
     activity = [activity_item(event) for event in await recent_activity(user, 10)]
     return await render_template(
@@ -124,7 +133,11 @@ async def dashboard() -> ResponseReturnValue:
         tickets=[ticket_json(t) for t in page.items],
         unread=unread,
         activity=activity,
-        show_closed=show_closed,
+        show_closed=show_closed and not filters.q,
+        q=filters.q or "",
+        first_page=filters.cursor is None,
+        more_url=url_for("tickets.dashboard", **more) if more else None,
+        problems=filter_problems(errors),
         labels=CATEGORY_LABELS,
     )
 

@@ -19,7 +19,8 @@ export function startDashboard(socket, me) {
   const dashboard = $("#dashboard");
   const since = Number(dashboard.dataset.userRoomSince);
   const list = $("#my-tickets");
-  const showingClosed = list.dataset.show === "closed";
+  const view = list.dataset.show; // current, closed, or search
+  const takesNew = list.dataset.takesNew === "true"; // the first page of a view, not a search
   const activity = $("#activity");
 
   function row(ticket) {
@@ -35,8 +36,10 @@ export function startDashboard(socket, me) {
         el("span", { className: "visually-hidden" }, "unread messages")));
   }
 
+  // Search results stay what was found, each row kept up to date; a view keeps to its statuses.
   function belongsHere(ticket) {
-    return showingClosed ? ticket.status === "closed" : ticket.status !== "closed";
+    if (view === "search") return true;
+    return view === "closed" ? ticket.status === "closed" : ticket.status !== "closed";
   }
 
   function upsert(ticket) {
@@ -50,7 +53,7 @@ export function startDashboard(socket, me) {
       const unread = existing.querySelector(".unread");
       fresh.querySelector(".unread").replaceWith(unread);
       existing.replaceWith(fresh);
-    } else {
+    } else if (takesNew) {
       list.querySelector(".empty")?.remove();
       list.prepend(fresh);
     }

@@ -399,9 +399,7 @@ async def test_status_changes_appear_in_the_conversation_where_they_happened(app
 async def test_a_bad_board_filter_is_named_and_the_others_still_apply(app, cast):
     wanted = [await create_ticket(cast.staff.client, title=f"Gutter {n} blocked") for n in range(2)]
     await create_ticket(cast.staff.client, title="Unrelated heater")
-    page = await text(
-        await cast.staff.client.get("/board?q=gutter&sort=waiting&category=plumbing")
-    )
+    page = await text(await cast.staff.client.get("/board?q=gutter&sort=waiting&category=plumbing"))
     assert "Some filters could not be used" in page
     assert re.search(r"<li>Category: Choose one of: [^<]*facilities", page)
     assert card_ids(page, "open") == [ticket["id"] for ticket in wanted]  # searched, oldest first
@@ -455,3 +453,50 @@ async def test_reporters_never_see_or_use_the_reporting_for_field(app, cast):
     response = await cast.reporter.client.post("/tickets/new", form={**form, "reporter": "oscar"})
     assert response.status_code == 302
     assert (await Ticket.get()).reporter_id == cast.reporter.id
+
+
+def my_ticket_ids(page: str) -> list[int]:
+    """The ticket numbers the reporter's dashboard lists, top to bottom."""
+    listed = page.split('id="my-tickets"', 1)[1].split("</ul>", 1)[0]
+    return [int(found) for found in re.findall(r'data-ticket-id="(\d+)"', listed)]
+
+
+async def test_a_reporter_finds_their_own_tickets_closed_long_ago(app, cast):
+    old = await create_ticket(cast.reporter.client, title="Radiator valve stuck")
+    for status in ("active", "closed"):
+        await cast.staff.client.post(f"/api/v1/tickets/{old['id']}/status", json={"status": status})
+    await Ticket.filter(id=old["id"]).update(closed_at=utcnow() - timedelta(days=400))
+    current = await create_ticket(cast.reporter.client, title="Radiator noisy")
+    await create_ticket(cast.other.client, title="Radiator leaking")  # someone else's
+
+    assert my_ticket_ids(await text(await cast.reporter.client.get("/"))) == [current["id"]]
+    page = await text(await cast.reporter.client.get("/?q=radiator"))
+    assert my_ticket_ids(page) == [current["id"], old["id"]]
+    assert 'name="q" type="search" value="radiator"' in page
+    page = await text(await cast.reporter.client.get(f"/?q=%23{old['id']}"))
+    assert my_ticket_ids(page) == [old["id"]]
+    page = await text(await cast.reporter.client.get("/?show=closed"))
+    assert my_ticket_ids(page) == [old["id"]] and "My past tickets" in page
+    page = await text(await cast.reporter.client.get("/?q=nothing-called-this"))
+    assert my_ticket_ids(page) == [] and "None of your tickets match" in page
+
+
+async def test_the_dashboard_pages_through_many_tickets_without_javascript(app, cast):
+    made = [
+        (await create_ticket(cast.staff.client, reporter_id=cast.reporter.id))["id"]
+        for _ in range(52)
+    ]
+    page = await text(await cast.reporter.client.get("/"))
+    assert my_ticket_ids(page) == made[::-1][:50]
+    older = re.search(r'<a href="([^"]+)" rel="next">Older tickets</a>', page)
+    assert older is not None
+    page = await text(await cast.reporter.client.get(older.group(1).replace("&amp;", "&")))
+    assert my_ticket_ids(page) == made[::-1][50:]
+    assert 'rel="next"' not in page
+
+
+async def test_a_bad_dashboard_address_is_named_and_the_search_still_runs(app, cast):
+    found = await create_ticket(cast.reporter.client, title="Window cracked")
+    page = await text(await cast.reporter.client.get("/?q=window&cursor=not-a-page"))
+    assert my_ticket_ids(page) == [found["id"]]
+    assert "Page: " in page and "could not be used" in page
