@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from hypercorn.middleware import ProxyFixMiddleware
@@ -19,6 +18,7 @@ from .analytics.blueprint import blueprint as analytics_blueprint
 from .analytics.service import Analytics
 from .api import register_api
 from .api.openapi import HelpdeskOpenAPI, hide_everything_but_the_api
+from .assets import asset_dir
 from .broker import create_broker
 from .broker.redis import RedisBroker
 from .config import Settings, load_settings
@@ -38,14 +38,7 @@ from .web.requests import HelpdeskRequest
 from .web.security import SAFE_METHODS, is_cross_site, security_headers
 from .web.sessions import NoClientSession, SessionUser
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 256 * 1024
-
-
-def asset_dir(name: str) -> Path:
-    """`templates/` and `static/` sit at the repo top; a built wheel carries them inside."""
-    packaged = PACKAGE_DIR / name
-    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / name
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> HelpdeskApp:

@@ -17,7 +17,8 @@ from hypercorn.asyncio.run import worker_serve
 from hypercorn.config import Config, Sockets
 from hypercorn.utils import wrap_app
 
-from .app import PACKAGE_DIR, close_sockets, create_app
+from .app import close_sockets, create_app
+from .assets import PACKAGE_DIR
 
 log = logging.getLogger(__name__)
 
