@@ -73,6 +73,10 @@ class User(Model):
     role = fields.CharEnumField(Role, max_length=8, default=Role.USER)
     is_active = fields.BooleanField(default=True)
     created_at = DatetimeField(default=utcnow)
+    # immediate | digest | off; the column default keeps accounts made before mail existed.
+    email_notifications = fields.CharField(
+        max_length=16, default="immediate", db_default="immediate"
+    )
 
     class Meta:
         table = "user"
@@ -233,3 +237,91 @@ class ReadMarker(Model):
     class Meta:
         table = "read_marker"
         unique_together = (("user_id", "ticket_id"),)
+
+
+class ConsumerCursor(Model):
+    """How far an event-log consumer has acted on the log, moved with what it wrote."""
+
+    name = fields.CharField(primary_key=True, max_length=64)
+    position = fields.BigIntField(default=0)  # the last event id handled
+    updated_at = DatetimeField(default=utcnow)
+
+    class Meta:
+        table = "consumer_cursor"
+
+
+class NotificationKind(StrEnum):
+    REPLY = "reply"
+    STATUS = "status"
+    ASSIGNED = "assigned"
+
+
+class NotificationState(StrEnum):
+    PENDING = "pending"
+    MAILED = "mailed"
+    SEEN = "seen"  # read in the app before it was due
+    DROPPED = "dropped"  # the person turned mail off or has no address
+
+
+class PendingNotification(Model):
+    """Something a person may be mailed about once its delay has passed, unless they saw it."""
+
+    id = fields.IntField(primary_key=True)
+    recipient: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="notifications", on_delete=fields.CASCADE
+    )
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="notifications", on_delete=fields.CASCADE
+    )
+    event_id = fields.BigIntField()
+    kind = fields.CharEnumField(NotificationKind, max_length=16)
+    message_id = fields.IntField(null=True)  # the reply, for the read-marker check
+    actor: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="caused_notifications", on_delete=fields.CASCADE
+    )
+    body = fields.TextField(null=True)  # the reply, or the note of a status change
+    from_status = fields.CharField(max_length=8, null=True)
+    to_status = fields.CharField(max_length=8, null=True)
+    watched = fields.BooleanField(default=False)  # the person had the ticket open right then
+    at = DatetimeField()
+    due_at = DatetimeField()
+    state = fields.CharEnumField(NotificationState, max_length=8, default=NotificationState.PENDING)
+
+    class Meta:
+        table = "pending_notification"
+        unique_together = (("recipient_id", "event_id"),)
+        indexes = (("state", "due_at"), ("recipient_id", "ticket_id", "state"))
+
+
+class MailState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"  # the process stopped mid-send: never resent, shown to admins
+
+
+class OutboxMail(Model):
+    """One mail to send, whole as RFC 5322 text, with where its delivery stands."""
+
+    id = fields.IntField(primary_key=True)
+    to_address = fields.CharField(max_length=254)
+    recipient: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="mails", null=True, on_delete=fields.SET_NULL
+    )
+    ticket: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="mails", null=True, on_delete=fields.SET_NULL
+    )
+    kind = fields.CharField(max_length=16)  # ticket | digest
+    message_id = fields.CharField(max_length=255, unique=True)
+    message = fields.TextField()
+    state = fields.CharEnumField(MailState, max_length=10, default=MailState.PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = DatetimeField(default=utcnow)
+    last_error = fields.TextField(null=True)
+    created_at = DatetimeField(default=utcnow)
+    sent_at = DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox_mail"
+        indexes = (("state", "next_attempt_at"), ("recipient_id", "created_at"))

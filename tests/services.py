@@ -25,7 +25,18 @@ POSTGRES_SERVER = os.environ.get(
     "HELPDESK_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
 )
 SHARED_REDIS = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-TABLES = ["read_marker", "event", "status_change", "message", "ticket", "auth_session", "user"]
+TABLES = [
+    "outbox_mail",
+    "pending_notification",
+    "consumer_cursor",
+    "read_marker",
+    "event",
+    "status_change",
+    "message",
+    "ticket",
+    "auth_session",
+    "user",
+]
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
