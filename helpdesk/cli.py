@@ -1,4 +1,5 @@
-"""The `helpdesk` command: serve, init-db, create-user, seed-demo, on the HELPDESK_* settings."""
+"""The `helpdesk` command: serve, mail-gateway, init-db, create-user, seed-demo, on the HELPDESK_*
+settings."""
 
 from __future__ import annotations
 
@@ -77,6 +78,34 @@ def serve(bind: str | None, workers: int | None, config_path: str | None) -> Non
     except db.SchemaOutOfDate as error:
         raise click.ClickException(str(error)) from None
     run(config, workers)
+
+
+@main.command("mail-gateway")
+@click.option(
+    "--bind",
+    metavar="HOST:PORT",
+    help="Address to take mail on (default: HELPDESK_MAIL_GATEWAY_BIND, else 127.0.0.1:8025).",
+)
+def mail_gateway_command(bind: str | None) -> None:
+    """Take replies by mail (SMTP) for reply+<token> addresses and post them to their tickets."""
+    from .mail.gateway import DEFAULT_BIND, parse_bind
+    from .server import run_mail_gateway
+
+    bind = bind or _settings().mail_gateway_bind or DEFAULT_BIND
+    try:
+        parse_bind(bind)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--bind") from None
+
+    def announce(address: str) -> None:
+        click.echo(f"mail gateway listening on {address}")
+
+    try:
+        asyncio.run(run_mail_gateway(bind, announce))
+    except db.SchemaOutOfDate as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {bind}: {error.strerror}") from None
 
 
 @main.command("init-db")

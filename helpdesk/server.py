@@ -1,5 +1,7 @@
 """Hypercorn with a graceful stop (every socket gets 1001 before a worker exits), for one process
-or a pool of worker processes sharing the listening socket."""
+or a pool of worker processes sharing the listening socket; and the inbound mail gateway, inside
+`serve` when `mail_gateway_bind` is set (every worker takes mail from one shared socket, as they
+do requests) or alone."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import gc
 import logging
 import multiprocessing
 import signal
+import socket
 import time
 from collections.abc import Callable
 from multiprocessing.synchronize import Event as ProcessEvent
@@ -19,6 +22,9 @@ from hypercorn.utils import wrap_app
 
 from .app import close_sockets, create_app
 from .assets import PACKAGE_DIR
+from .config import load_settings
+from .mail.gateway import GatewayServices, MailGateway, bind_socket
+from .web.context import HelpdeskApp
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +72,40 @@ async def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-async def serve(
-    config: Config, sockets: Sockets | None = None, stop: ProcessEvent | None = None
-) -> None:
-    """Serve until SIGINT/SIGTERM (or the supervisor's `stop`); close sockets with 1001 first."""
-    app = create_app()
-    app.before_serving(freeze_startup_objects)  # after the app's own start-up: runs last
+def mail_gateway(app: HelpdeskApp) -> MailGateway:
+    """The gateway on the app's own services (database, event log and broker, allowances)."""
+    return MailGateway(
+        GatewayServices(app.settings, app.event_log, app.message_writer, app.allowances)
+    )
+
+
+def _stop_on_signals() -> asyncio.Event:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for name in ("SIGINT", "SIGTERM"):
         loop.add_signal_handler(getattr(signal, name), stopping.set)
+    return stopping
+
+
+async def serve(
+    config: Config,
+    sockets: Sockets | None = None,
+    stop: ProcessEvent | None = None,
+    mail_socket: socket.socket | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM (or the supervisor's `stop`); close sockets with 1001 first.
+    With `mail_gateway_bind` set, take mail there too (on `mail_socket`, if the supervisor
+    bound it for all its workers)."""
+    app = create_app()
+    gateway = mail_gateway(app) if app.settings.mail_gateway_bind else None
+    if gateway is not None:
+
+        @app.before_serving
+        async def start_mail_gateway() -> None:
+            await gateway.start(app.settings.mail_gateway_bind, sock=mail_socket)
+
+    app.before_serving(freeze_startup_objects)  # after the app's own start-up: runs last
+    stopping = _stop_on_signals()
 
     async def shutdown_trigger() -> None:
         while not stopping.is_set() and not (stop is not None and stop.is_set()):
@@ -83,6 +113,8 @@ async def serve(
                 await asyncio.wait_for(stopping.wait(), 0.2 if stop is not None else None)
             except TimeoutError:
                 continue
+        if gateway is not None:  # before the app's shutdown closes what deliveries use
+            await gateway.stop()
         await close_sockets(app)
 
     await worker_serve(
@@ -106,9 +138,14 @@ def event_loop_factory(config: Config) -> Callable[[], asyncio.AbstractEventLoop
     return None
 
 
-def _run_worker(config: Config, sockets: Sockets | None, stop: ProcessEvent | None) -> None:
+def _run_worker(
+    config: Config,
+    sockets: Sockets | None,
+    stop: ProcessEvent | None,
+    mail_socket: socket.socket | None = None,
+) -> None:
     with asyncio.Runner(loop_factory=event_loop_factory(config)) as runner:
-        runner.run(serve(config, sockets, stop))
+        runner.run(serve(config, sockets, stop, mail_socket))
 
 
 def run(config: Config, workers: int = 1) -> None:
@@ -122,11 +159,15 @@ def run_workers(config: Config, workers: int) -> None:
     """Start `workers` processes on one listening socket; restart any that dies; stop them all
     gracefully on SIGINT/SIGTERM."""
     sockets = config.create_sockets()
+    gateway_bind = load_settings().mail_gateway_bind
+    mail_socket = bind_socket(gateway_bind) if gateway_bind else None
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
 
     def start() -> multiprocessing.process.BaseProcess:
-        process = context.Process(target=_run_worker, args=(config, sockets, stop), daemon=False)
+        process = context.Process(
+            target=_run_worker, args=(config, sockets, stop, mail_socket), daemon=False
+        )
         process.start()
         return process
 
@@ -158,3 +199,22 @@ def run_workers(config: Config, workers: int) -> None:
                 process.kill()
         for sock in [*sockets.secure_sockets, *sockets.insecure_sockets]:
             sock.close()
+        if mail_socket is not None:
+            mail_socket.close()
+
+
+async def run_mail_gateway(bind: str, announce: Callable[[str], None]) -> None:
+    """The gateway alone, on the services the app factory builds and its own start-up and
+    shutdown, until SIGINT/SIGTERM; `announce` hears where it listens."""
+    app = create_app()
+    app.config["PUSH_ANALYTICS"] = False  # no dashboards are served from here
+    gateway = mail_gateway(app)
+    stopping = _stop_on_signals()
+    await app.startup()
+    try:
+        await gateway.start(bind)
+        announce(gateway.address)
+        await stopping.wait()
+    finally:
+        await gateway.stop()
+        await app.shutdown()

@@ -1,0 +1,293 @@
+"""The inbound mail gateway: an SMTP server (aiosmtpd) that the campus MTA hands replies to.
+
+The reply address's signed token names the ticket and the person; the mail's text goes through
+the same domain functions as the web (authorization, the chat allowance, the event log and the
+live broadcast). Every refusal is an SMTP reply with a reason, so the MTA bounces it to the
+sender in plain words; a fault of ours is a 451, so the MTA tries again later.
+
+Who may write: the From header must be the token's user's address (case-insensitive). The
+envelope sender (MAIL FROM) may differ, since mail sent "as" a campus address from another
+provider, or through a forwarder, carries that provider's address there; but it must not be
+empty, because the null sender marks bounces and automatic replies (RFC 5321, RFC 3834), which
+are never posted, and neither is a mail whose Auto-Submitted header says it is one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import socket
+import weakref
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from pydantic import TypeAdapter, ValidationError
+
+from ..allowances import Allowances
+from ..config import Settings
+from ..domain.events import EventLog
+from ..domain.fields import Body
+from ..domain.message_writer import MessageWriter
+from ..domain.messages import post_message
+from ..domain.tickets import change_status
+from ..errors import (
+    HelpdeskError,
+    InvalidTransition,
+    RateLimited,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from ..models import Message, Status, Ticket, User
+from .replies import UnreadableMail, reply_text
+from .tokens import ReplyTarget, parse_reply_address
+
+log = logging.getLogger(__name__)
+
+MAX_MAIL_BYTES = 1024 * 1024  # a reply with its quotes; attachments are not taken by mail
+REOPEN_NOTE = "Reopened by a reply by mail"
+DEFAULT_BIND = "127.0.0.1:8025"
+_BODY: TypeAdapter[str] = TypeAdapter(Body)
+
+
+class Refused(Exception):
+    """A mail the gateway will not post; `reply` is the SMTP reply that says why."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(reply)
+        self.reply = reply
+
+
+@dataclass(frozen=True)
+class GatewayServices:
+    """What posting a reply needs: the app's own services, never a second set."""
+
+    settings: Settings
+    event_log: EventLog
+    message_writer: MessageWriter
+    allowances: Allowances
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    """`HOST:PORT` (an IPv6 host in brackets) as a host and a port number."""
+    host, _, port = bind.strip().rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{bind!r} is not HOST:PORT (for example 127.0.0.1:8025)")
+    return host, int(port)
+
+
+def smtp_reply(error: HelpdeskError) -> str:
+    """The SMTP reply for a refusal of the domain: busy means later, anything else never."""
+    if isinstance(error, RateLimited):
+        return f"451 4.7.1 {error.detail}; try again later"
+    if isinstance(error, ServiceUnavailable):
+        return f"451 4.3.0 {error.detail}; try again later"
+    if isinstance(error, ValidationFailed):
+        return f"550 5.6.0 {error.detail}"
+    return f"550 5.7.1 {error.detail}"
+
+
+class ReplyHandler:
+    """aiosmtpd's handler: checks the address at RCPT, posts the reply at DATA."""
+
+    def __init__(self, services: GatewayServices) -> None:
+        self.services = services
+        self.delivering: set[asyncio.Task[Any]] = set()
+
+    def target(self, address: str) -> ReplyTarget | None:
+        settings = self.services.settings
+        return parse_reply_address(settings.secret_key, settings.reply_domain, address)
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if envelope.rcpt_tos:
+            return "452 4.5.3 one reply address per mail; send to the others separately"
+        if self.target(address) is None:
+            return "550 5.1.1 not a reply address of this helpdesk, or its signature is wrong"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        task = asyncio.current_task()
+        assert task is not None
+        self.delivering.add(task)
+        try:
+            await self.deliver(envelope)
+        except Refused as refusal:
+            log.info("reply by mail refused: %s", refusal.reply)
+            return _one_line(refusal.reply)
+        except HelpdeskError as error:
+            log.info("reply by mail refused: %s", error.detail)
+            return _one_line(smtp_reply(error))
+        except Exception:
+            log.exception("reply by mail failed")
+            return "451 4.3.0 the helpdesk could not take this mail now; try again later"
+        finally:
+            self.delivering.discard(task)
+        return "250 OK"
+
+    async def handle_exception(self, error: Exception) -> str:
+        """A fault in a session outside the hooks: a reason, never a traceback."""
+        log.exception("mail gateway session failed", exc_info=error)
+        return "451 4.3.0 the helpdesk could not take this mail now; try again later"
+
+    async def deliver(self, envelope: Envelope) -> None:
+        """Post the mail's reply text as its token's user's message on its token's ticket."""
+        target = self.target(envelope.rcpt_tos[0])
+        assert target is not None  # checked at RCPT
+        raw = envelope.original_content or b""
+        message = BytesParser(policy=default).parsebytes(raw)
+        assert isinstance(message, EmailMessage)
+        user = await _sender(message, envelope.mail_from or "", target)
+        text = _text(message)
+        client_id = _client_id(target.ticket_id, message, raw)
+        if await Message.exists(author_id=user.id, client_id=client_id):
+            return  # the MTA sent this mail again: it is posted already
+        await self._reopen_if_closed(user, target.ticket_id)
+        services = self.services
+        await post_message(
+            services.message_writer,
+            services.allowances,
+            user,
+            target.ticket_id,
+            text,
+            client_id=client_id,
+        )
+
+    async def _reopen_if_closed(self, user: User, ticket_id: int) -> None:
+        """A reporter's reply reopens their closed ticket, as it does on the web."""
+        ticket = await Ticket.get_or_none(id=ticket_id)
+        if ticket is None or ticket.reporter_id != user.id or ticket.status != Status.CLOSED:
+            return
+        with contextlib.suppress(InvalidTransition):  # reopened in the meantime
+            await change_status(
+                self.services.event_log, user, ticket_id, Status.ACTIVE, REOPEN_NOTE, None
+            )
+
+
+async def _sender(message: EmailMessage, mail_from: str, target: ReplyTarget) -> User:
+    """The token's user, if the mail is theirs and not an automatic one."""
+    if mail_from in ("", "<>"):
+        raise Refused("550 5.7.1 bounces and automatic replies are not posted")
+    if str(message.get("Auto-Submitted", "no")).strip().lower() != "no":
+        raise Refused("550 5.7.1 automatic replies are not posted")
+    try:
+        addresses = message["From"].addresses if message["From"] is not None else ()
+    except (IndexError, ValueError):  # a From header too broken to read
+        addresses = ()
+    if len(addresses) != 1:
+        raise Refused("550 5.7.1 the mail must have exactly one From address")
+    sender = addresses[0].addr_spec.lower()
+    user = await User.get_or_none(id=target.user_id)
+    if user is None or (user.email or "").lower() != sender:
+        raise Refused(f"550 5.7.1 {sender} may not reply with this address")
+    if not user.is_active:
+        raise Refused("550 5.7.1 this account is deactivated")
+    if sender != mail_from.strip("<>").lower():
+        log.info("reply from %s with envelope sender %s", sender, mail_from)
+    return user
+
+
+def _text(message: EmailMessage) -> str:
+    """The reply's text, checked like a message typed on the web."""
+    try:
+        text = reply_text(message)
+    except UnreadableMail as error:
+        raise Refused(f"550 5.6.0 {error}") from None
+    if not text:
+        raise Refused("550 5.6.0 no reply text found")
+    try:
+        return _BODY.validate_python(text)
+    except ValidationError as error:
+        reason = error.errors()[0]["msg"]
+        raise ValidationFailed(f"the reply: {reason[:1].lower()}{reason[1:]}") from None
+
+
+def _client_id(ticket_id: int, message: EmailMessage, raw: bytes) -> str:
+    """One per mail and ticket, so an MTA that delivers a mail twice posts it once; a mail
+    without a Message-ID is known by its bytes."""
+    message_id = str(message.get("Message-ID", "")).strip()
+    origin = message_id.encode() if message_id else hashlib.sha256(raw).digest()
+    digest = hashlib.sha256(f"{ticket_id}:".encode() + origin).hexdigest()
+    return f"mail-{digest[:40]}"
+
+
+def _one_line(reply: str) -> str:
+    """An SMTP reply is one line of ASCII: user-supplied parts are flattened to it."""
+    flat = " ".join(reply.split())
+    return flat.encode("ascii", "replace").decode()[:500]
+
+
+class MailGateway:
+    """The SMTP server on the app's event loop (aiosmtpd's own controllers run another loop
+    in a thread, where the app's database and broker connections cannot go)."""
+
+    def __init__(self, services: GatewayServices) -> None:
+        self.handler = ReplyHandler(services)
+        self.hostname = services.settings.reply_domain
+        self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
+        self._server: asyncio.Server | None = None
+
+    def _session(self) -> SMTP:
+        session = SMTP(
+            self.handler,
+            hostname=self.hostname,
+            ident="Campus Helpdesk reply gateway",
+            data_size_limit=MAX_MAIL_BYTES,
+            enable_SMTPUTF8=True,
+            timeout=60,
+            loop=asyncio.get_running_loop(),
+        )
+        self._sessions.add(session)
+        return session
+
+    async def start(self, bind: str | None = None, *, sock: socket.socket | None = None) -> None:
+        """Listen on `bind` (HOST:PORT), or on `sock` that the caller bound (several worker
+        processes share one listening socket, as they do Hypercorn's)."""
+        loop = asyncio.get_running_loop()
+        if sock is not None:
+            self._server = await loop.create_server(self._session, sock=sock)
+        else:
+            host, port = parse_bind(bind or DEFAULT_BIND)
+            self._server = await loop.create_server(self._session, host, port)
+        log.info("mail gateway listening on %s", self.address)
+
+    @property
+    def address(self) -> str:
+        assert self._server is not None
+        host, port = self._server.sockets[0].getsockname()[:2]
+        return f"{host}:{port}"
+
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Take no new mail, let the deliveries under way finish, then hang up."""
+        if self._server is None:
+            return
+        self._server.close()
+        if self.handler.delivering:
+            await asyncio.wait(set(self.handler.delivering), timeout=grace_seconds)
+        for session in list(self._sessions):
+            if session.transport is not None:
+                session.transport.close()
+        await self._server.wait_closed()
+        self._server = None
+
+
+def bind_socket(bind: str) -> socket.socket:
+    """A listening socket for `bind`, made before the worker processes that share it."""
+    host, port = parse_bind(bind)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(100)
+    sock.setblocking(False)
+    return sock
