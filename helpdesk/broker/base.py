@@ -40,3 +40,12 @@ class Broker(ABC):
     @abstractmethod
     async def claim(self, key: str, seconds: float) -> bool:
         """Take `key` for `seconds` unless someone holds it: one process does a shared chore."""
+
+    @abstractmethod
+    async def hold(self, key: str, owner: str, seconds: float) -> bool:
+        """Take `key` for `owner` for `seconds`, or extend it if `owner` holds it already:
+        a lease that one process keeps while it runs and another takes once it lapses."""
+
+    @abstractmethod
+    async def release(self, key: str, owner: str) -> None:
+        """Give `key` up if `owner` holds it, so another process need not wait for it to lapse."""

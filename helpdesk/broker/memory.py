@@ -16,6 +16,7 @@ class MemoryBroker(Broker):
         super().__init__(namespace)
         self._queues: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
         self._claims: dict[str, float] = {}
+        self._leases: dict[str, tuple[str, float]] = {}
 
     async def claim(self, key: str, seconds: float) -> bool:
         now = time.monotonic()
@@ -23,6 +24,18 @@ class MemoryBroker(Broker):
             return False
         self._claims[key] = now + seconds
         return True
+
+    async def hold(self, key: str, owner: str, seconds: float) -> bool:
+        now = time.monotonic()
+        holder, until = self._leases.get(key, (owner, 0.0))
+        if holder != owner and until > now:
+            return False
+        self._leases[key] = (owner, now + seconds)
+        return True
+
+    async def release(self, key: str, owner: str) -> None:
+        if self._leases.get(key, ("", 0.0))[0] == owner:
+            del self._leases[key]
 
     async def publish(self, channel: str, message: str) -> None:
         for queue in self._queues.get(channel, ()):

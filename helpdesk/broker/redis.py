@@ -26,6 +26,21 @@ log = logging.getLogger(__name__)
 OUTBOX_SIZE = 10_000
 CONNECT_TIMEOUT = 2.0
 RETRY_SECONDS = 1.0
+# Check-and-set in one step on the server, so no other process can slip in between.
+_HOLD = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+    return 1
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
 class RedisBroker(Broker):
@@ -89,6 +104,19 @@ class RedisBroker(Broker):
     async def claim(self, key: str, seconds: float) -> bool:
         try:
             return bool(await self.client.set(key, "1", nx=True, px=max(1, int(seconds * 1000))))
+        except (RedisError, OSError) as error:
+            raise BrokerUnavailable(str(error)) from error
+
+    async def hold(self, key: str, owner: str, seconds: float) -> bool:
+        try:
+            held = await self.client.eval(_HOLD, 1, key, owner, max(1, int(seconds * 1000)))
+        except (RedisError, OSError) as error:
+            raise BrokerUnavailable(str(error)) from error
+        return bool(held)
+
+    async def release(self, key: str, owner: str) -> None:
+        try:
+            await self.client.eval(_RELEASE, 1, key, owner)
         except (RedisError, OSError) as error:
             raise BrokerUnavailable(str(error)) from error
 
