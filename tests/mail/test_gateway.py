@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -17,7 +20,8 @@ from helpdesk.mail.tokens import reply_address
 from helpdesk.models import Message, Role, Status, StatusChange, Ticket, User
 from helpdesk.server import mail_gateway
 from helpdesk.web.context import HelpdeskApp
-from tests.conftest import Cast, create_ticket
+from tests.command import HELPDESK
+from tests.conftest import PASSWORD, Cast, create_ticket
 from tests.live.server import LiveServer, Person, free_port, prepare_database, server_env
 
 QUOTED = """\
@@ -307,3 +311,40 @@ async def test_a_reply_by_mail_appears_live_on_the_staff_members_socket(tmp_path
         await reporter.close()
         await staff.close()
         assert server.stop() == 0, server.log()
+
+
+def test_the_mail_gateway_command_serves_the_domain_and_stops_on_sigterm(tmp_path: Path):
+    env = server_env(tmp_path)
+    account = ["sam", "--role=staff", "--email=sam@campus.example", "--password-stdin"]
+    created = subprocess.run(
+        [*HELPDESK, "create-user", *account],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    gateway = subprocess.Popen(
+        [*HELPDESK, "mail-gateway", "--bind", "127.0.0.1:0"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert gateway.stdout is not None
+        announced = gateway.stdout.readline()
+        assert announced.startswith("mail gateway listening on "), announced
+        address = announced.split()[-1]
+        to = reply_address(env["HELPDESK_SECRET_KEY"], "localhost", 41, 1)
+        reply = asyncio.run(send(address, mail("sam@campus.example", to, "Done."), to=to))
+        # The sender was matched to the account, and the domain found no ticket 41.
+        assert (reply.code, reply.text) == (550, "5.7.1 no such ticket")
+    finally:
+        gateway.send_signal(signal.SIGTERM)
+        output, _ = gateway.communicate(timeout=30)
+    assert gateway.returncode == 0, output
