@@ -250,6 +250,7 @@ class ReadMarkersOut(BaseModel):
 class StatusChangeOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
+    kind: Literal["status"]
     id: int
     ticket_id: int
     actor: UserOut
@@ -259,8 +260,27 @@ class StatusChangeOut(BaseModel):
     at: str
 
 
+class FieldChangeOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    field: Literal["title", "description", "category", "location", "priority"]
+    from_: str | None = Field(
+        None, alias="from", description="absent for the description, whose text is not copied"
+    )
+    to: str | None = Field(None, description="absent for the description")
+
+
+class TicketEditOut(BaseModel):
+    kind: Literal["edit"]
+    id: int
+    ticket_id: int
+    actor: UserOut
+    changes: list[FieldChangeOut]
+    at: str
+
+
 class HistoryOut(BaseModel):
-    items: list[StatusChangeOut]
+    items: list[Annotated[StatusChangeOut | TicketEditOut, Field(discriminator="kind")]]
 
 
 class EventOut(BaseModel):

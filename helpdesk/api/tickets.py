@@ -7,7 +7,7 @@ from quart_schema import document_response, tag, validate_querystring, validate_
 
 from ..domain import tickets
 from ..domain.access import visible_ticket
-from ..domain.serialize import status_change_json, ticket_json
+from ..domain.serialize import history_json, ticket_json
 from ..models import User
 from ..web.context import json_response, services
 from ..web.sessions import require_account
@@ -160,6 +160,8 @@ async def post_assign(ticket_id: int, data: AssignIn) -> Response:
 @document_response(HistoryOut, 200)
 @errors(SIGNED_IN, ONE_TICKET)
 async def get_history(ticket_id: int) -> Response:
-    """The status changes, oldest first, with who made them and their notes."""
-    changes = await tickets.status_history(await require_account(), ticket_id)
-    return json_response({"items": [status_change_json(change) for change in changes]})
+    """The status changes (`kind: status`, with their notes) and the edits of the details
+    (`kind: edit`, each field old → new; the description named only), oldest first, with who
+    made each."""
+    history = await tickets.ticket_history(await require_account(), ticket_id)
+    return json_response({"items": [history_json(item) for item in history]})

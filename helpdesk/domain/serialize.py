@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..encoding import isoformat
-from ..models import Message, StatusChange, Ticket, User
+from ..models import Message, StatusChange, Ticket, TicketEdit, User
 
 
 def user_ref(user: User) -> dict[str, Any]:
@@ -54,6 +54,7 @@ def message_json(message: Message) -> dict[str, Any]:
 def status_change_json(change: StatusChange) -> dict[str, Any]:
     """Needs `actor` fetched beforehand."""
     return {
+        "kind": "status",
         "id": change.id,
         "ticket_id": change.ticket_id,
         "actor": user_ref(change.actor),
@@ -62,3 +63,20 @@ def status_change_json(change: StatusChange) -> dict[str, Any]:
         "note": change.note,
         "at": isoformat(change.at),
     }
+
+
+def ticket_edit_json(edit: TicketEdit) -> dict[str, Any]:
+    """Needs `actor` fetched beforehand."""
+    return {
+        "kind": "edit",
+        "id": edit.id,
+        "ticket_id": edit.ticket_id,
+        "actor": user_ref(edit.actor),
+        "changes": edit.changes,
+        "at": isoformat(edit.at),
+    }
+
+
+def history_json(item: StatusChange | TicketEdit) -> dict[str, Any]:
+    """An item of a ticket's history, whichever kind it is."""
+    return ticket_edit_json(item) if isinstance(item, TicketEdit) else status_change_json(item)

@@ -13,7 +13,16 @@ from tortoise.queryset import QuerySet
 
 from ..allowances import Allowances
 from ..errors import Conflict, Forbidden, StaleVersion, ValidationFailed
-from ..models import Category, Priority, Status, StatusChange, Ticket, User, seconds_between
+from ..models import (
+    Category,
+    Priority,
+    Status,
+    StatusChange,
+    Ticket,
+    TicketEdit,
+    User,
+    seconds_between,
+)
 from ..sql import dialect_of
 from .access import require_staff, visible_ticket
 from .events import EventLog, ticket_audience
@@ -23,6 +32,10 @@ from .workflow import check_transition
 
 REPORTER_EDITABLE = frozenset({"title", "description", "category", "location"})
 STAFF_EDITABLE = REPORTER_EDITABLE | {"priority"}
+# Long, free, often private text: the ticket alone holds it. A history that kept each old
+# version would keep what a reporter took out (a phone number, a name) for everyone on the
+# ticket to read, in its table and in the event log: so an edit records only that it changed.
+NAMED_ONLY = frozenset({"description"})
 Sort = Literal["newest", "activity", "waiting", "priority"]
 
 
@@ -270,6 +283,7 @@ async def update_ticket(
         changed = sorted(name for name, value in changes.items() if getattr(ticket, name) != value)
         if not changed:
             return ticket
+        record = [_field_change(name, getattr(ticket, name), changes[name]) for name in changed]
         for name in changed:
             setattr(ticket, name, changes[name])
         ticket.version += 1
@@ -277,10 +291,26 @@ async def update_ticket(
         await ticket.save(
             update_fields=[*changed, "version", "updated_at"], using_db=change.connection
         )
+        await TicketEdit.create(
+            ticket=ticket, actor=user, changes=record, at=change.now, using_db=change.connection
+        )
         change.emit(
-            ticket_audience(ticket), "ticket.updated", {**ticket_json(ticket), "changed": changed}
+            ticket_audience(ticket),
+            "ticket.updated",
+            {**ticket_json(ticket), "changed": changed, "changes": record, "actor": user_ref(user)},
         )
     return ticket
+
+
+def _field_change(name: str, old: Any, new: Any) -> dict[str, Any]:
+    """One field of an edit, as its history shows it: old and new value, or only its name."""
+    if name in NAMED_ONLY:
+        return {"field": name}
+    return {"field": name, "from": _plain(old), "to": _plain(new)}
+
+
+def _plain(value: Any) -> str | None:
+    return value.value if isinstance(value, Category | Priority) else value
 
 
 async def change_status(
@@ -370,6 +400,10 @@ async def assign_ticket(
     return ticket
 
 
-async def status_history(user: User, ticket_id: int) -> list[StatusChange]:
+async def ticket_history(user: User, ticket_id: int) -> list[StatusChange | TicketEdit]:
+    """The status changes and the edits of the details, oldest first; whoever may see the
+    ticket may see all of it, since an edit holds only what the ticket itself shows."""
     await visible_ticket(user, ticket_id)
-    return await StatusChange.filter(ticket_id=ticket_id).select_related("actor").order_by("id")
+    moves = await StatusChange.filter(ticket_id=ticket_id).select_related("actor").order_by("id")
+    edits = await TicketEdit.filter(ticket_id=ticket_id).select_related("actor").order_by("id")
+    return sorted([*moves, *edits], key=lambda item: item.at)

@@ -19,11 +19,11 @@ from ..domain.fields import Cursor, QueryId
 from ..domain.messages import list_messages, post_message
 from ..domain.reads import unread_counts
 from ..domain.reporters import reporter_named
-from ..domain.serialize import message_json, status_change_json, ticket_json
+from ..domain.serialize import history_json, message_json, ticket_json
 from ..domain.workflow import targets_for
 from ..encoding import loads
 from ..errors import HelpdeskError, RateLimited
-from ..models import Category, Message, Priority, Status, StatusChange, User
+from ..models import Category, Message, Priority, Status, StatusChange, TicketEdit, User
 from ..web.context import services
 from ..web.sessions import require_account
 from .filters import filter_problems, ticket_query
@@ -81,9 +81,14 @@ class AssignForm(StrictModel):
 
 
 def conversation(
-    messages: list[Message], changes: list[StatusChange], *, earlier: bool, windowed: bool
+    messages: list[Message],
+    changes: list[StatusChange | TicketEdit],
+    *,
+    earlier: bool,
+    windowed: bool,
 ) -> list[dict[str, Any]]:
-    """The shown messages with the status changes made among them, in the order they happened.
+    """The shown messages with the status changes and edits made among them, in the order they
+    happened.
 
     A change before the first message shown belongs there only when no earlier messages exist;
     on a page of earlier messages, one after its last message belongs to the next page.
@@ -96,7 +101,7 @@ def conversation(
         if (start is None or change.at >= start) and (end is None or change.at <= end)
     ]
     items = [(m.created_at, {"message": message_json(m)}) for m in messages]
-    items += [(c.at, {"change": status_change_json(c)}) for c in shown]
+    items += [(c.at, {"change": history_json(c)}) for c in shown]
     return [item for _, item in sorted(items, key=lambda pair: pair[0])]
 
 
@@ -197,7 +202,7 @@ async def render_ticket(
     messages, earlier = await list_messages(
         user, ticket_id, before=before, latest=True, limit=CONVERSATION_PAGE
     )
-    history = await ticket_rules.status_history(user, ticket_id)
+    history = await ticket_rules.ticket_history(user, ticket_id)
     windowed = before is not None
     staff = await active_staff() if user.is_staff else []
     page = await render_template(
@@ -208,7 +213,7 @@ async def render_ticket(
             oldest_shown=messages[0].id if messages else None,
             earlier=earlier,
             windowed=windowed,
-            history=[status_change_json(c) for c in history],
+            history=[history_json(c) for c in history],
             staff=staff,
             since=since,
             workflow=workflow_for(user),

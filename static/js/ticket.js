@@ -12,6 +12,19 @@ const EARLIER_PAGE = 50;
 const CHANGE_VERBS = { active: "started work on this ticket", closed: "closed this ticket", open: "moved this ticket back to open" };
 const MOVE_LABELS = { active: "Start work", closed: "Close ticket", open: "Back to open" };
 
+// "the title, the category and the location": the fields an edit changed.
+function editedFields(changes) {
+  const names = changes.map((change) => `the ${change.field}`);
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names[0];
+}
+
+// Each field's old and new value; the description, whose text is not kept, has none.
+function fieldChanges(changes, className) {
+  const shown = (change, value) => (value === null ? "none" : change.field === "category" ? CATEGORY_LABELS[value] : value);
+  return changes.filter((change) => "from" in change).map((change) => el("p", { className },
+    `${change.field[0].toUpperCase()}${change.field.slice(1)}: ${shown(change, change.from)} → ${shown(change, change.to)}`));
+}
+
 export function startTicketPage(socket, me) {
   const page = $("#ticket");
   const ticketId = Number(page.dataset.ticketId);
@@ -47,12 +60,15 @@ export function startTicketPage(socket, me) {
     }, head, el("p", { className: "message-body prewrap" }, linkify(message.body)));
   }
 
-  // A move along the workflow, shown where it happened in the conversation.
+  // A move along the workflow or an edit of the details, shown where it happened.
   function changeNode(change) {
-    const verb = change.from === "closed" ? "reopened this ticket" : CHANGE_VERBS[change.to];
-    return el("li", { className: "conversation-event", dataset: { changeId: change.id ?? "" } },
+    const edit = change.kind === "edit";
+    const verb = edit ? `changed ${editedFields(change.changes)}`
+      : change.from === "closed" ? "reopened this ticket" : CHANGE_VERBS[change.to];
+    return el("li", { className: "conversation-event", dataset: { changeId: change.id ? `${change.kind}-${change.id}` : "" } },
       el("p", { className: "event-head" },
         el("span", { className: "author" }, change.actor.display_name), ` ${verb} `, timeTag(change.at)),
+      edit ? fieldChanges(change.changes, "event-note") : null,
       change.note ? el("p", { className: "event-note prewrap" }, linkify(change.note)) : null);
   }
 
@@ -63,7 +79,7 @@ export function startTicketPage(socket, me) {
     if (following) showLatest();
   }
 
-  // The status changes made among earlier messages just shown (the history is short: one read).
+  // The changes made among earlier messages just shown (the history is short: one read).
   let history = null;
   async function changesBetween(start, end) {
     if (history === null) {
@@ -73,7 +89,7 @@ export function startTicketPage(socket, me) {
     }
     return history.filter((change) => {
       const at = Date.parse(change.at);
-      return (start === null || at >= start) && at < end && !list.querySelector(`[data-change-id="${change.id}"]`);
+      return (start === null || at >= start) && at < end && !list.querySelector(`[data-change-id="${change.kind}-${change.id}"]`);
     });
   }
 
@@ -337,12 +353,19 @@ export function startTicketPage(socket, me) {
     form.closest(".panel").hidden = moves.length === 0;
   }
 
-  function appendHistory(data) {
+  function appendHistory(change) {
+    const edit = change.kind === "edit";
     const item = el("li", {},
-      el("span", { className: "timeline-what" }, `${data.from} → ${data.to}`),
-      ` by ${data.actor.display_name} `, timeTag(data.updated_at),
-      data.note ? el("p", { className: "timeline-note prewrap" }, data.note) : null);
+      el("span", { className: "timeline-what" }, edit ? `Changed ${editedFields(change.changes)}` : `${change.from} → ${change.to}`),
+      ` by ${change.actor.display_name} `, timeTag(change.at),
+      edit ? fieldChanges(change.changes, "timeline-note") : null,
+      change.note ? el("p", { className: "timeline-note prewrap" }, change.note) : null);
     $("#history").append(item);
+  }
+
+  // A change from the socket, as the history would list it.
+  function changeFrom(frame) {
+    return { ...frame.data, kind: frame.kind === "ticket.updated" ? "edit" : "status", id: null, at: frame.data.updated_at };
   }
 
   socket.on("event", (frame) => {
@@ -350,10 +373,10 @@ export function startTicketPage(socket, me) {
     if (frame.kind === "message.created") addMessage(frame.data);
     else if (["ticket.updated", "ticket.assigned", "ticket.status_changed"].includes(frame.kind)) {
       applyTicket(frame.data);
-      if (frame.kind === "ticket.status_changed") {
-        appendHistory(frame.data);
-        addChange({ ...frame.data, id: null, at: frame.data.updated_at });
-        announce(`This ticket is now ${frame.data.to}.`);
+      if (frame.kind === "ticket.status_changed") announce(`This ticket is now ${frame.data.to}.`);
+      if (frame.kind !== "ticket.assigned") {
+        appendHistory(changeFrom(frame));
+        addChange(changeFrom(frame));
       }
     }
   });

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpdesk.models import StatusChange, Ticket
+from helpdesk.encoding import loads
+from helpdesk.models import Event, StatusChange, Ticket
 from tests.conftest import TICKET, create_ticket, json_of, make_user
 
 
@@ -290,3 +291,76 @@ async def test_resolution_time_is_kept_on_close_and_cleared_on_reopen(app, cast)
     await move(cast.reporter.client, ticket["id"], "active")
     reopened = await Ticket.get(id=ticket["id"])
     assert (reopened.closed_at, reopened.resolution_seconds) == (None, None)
+
+
+async def history_of(client, ticket_id):
+    return (await json_of(await client.get(f"/api/v1/tickets/{ticket_id}/history")))["items"]
+
+
+async def test_history_lists_detail_edits_with_who_and_what_among_the_status_changes(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    path = f"/api/v1/tickets/{ticket['id']}"
+    await cast.reporter.client.patch(path, json={"location": "Dorm B, room 216"})
+    await move(cast.staff.client, ticket["id"], "active", note="On it")
+    await cast.staff.client.patch(
+        path, json={"priority": "high", "category": "facilities", "description": "Dead AP."}
+    )
+    await cast.staff.client.patch(path, json={"priority": "high"})  # no change, no record
+
+    items = await history_of(cast.reporter.client, ticket["id"])
+    assert [(item["kind"], item["actor"]["id"]) for item in items] == [
+        ("edit", cast.reporter.id),
+        ("status", cast.staff.id),
+        ("edit", cast.staff.id),
+    ]
+    assert items[0]["changes"] == [
+        {"field": "location", "from": "Dorm B, room 214", "to": "Dorm B, room 216"}
+    ]
+    assert (items[1]["from"], items[1]["to"], items[1]["note"]) == ("open", "active", "On it")
+    assert items[2]["changes"] == [
+        {"field": "category", "from": "it", "to": "facilities"},
+        {"field": "description"},
+        {"field": "priority", "from": "normal", "to": "high"},
+    ]
+    assert [item["at"] for item in items] == sorted(item["at"] for item in items)
+    assert items == await history_of(cast.staff.client, ticket["id"])
+
+
+async def test_history_never_copies_the_description_text(app, cast):
+    ticket = await create_ticket(cast.reporter.client, description="My phone is 0791 555 0100.")
+    await cast.reporter.client.patch(
+        f"/api/v1/tickets/{ticket['id']}", json={"description": "Call me on the desk phone."}
+    )
+    response = await cast.reporter.client.get(f"/api/v1/tickets/{ticket['id']}/history")
+    raw = await response.get_data(as_text=True)
+    assert [item["changes"] for item in loads(raw)["items"]] == [[{"field": "description"}]]
+    assert "0791" not in raw and "desk phone" not in raw, "the ticket alone holds its text"
+
+
+async def test_a_refused_edit_leaves_nothing_in_the_history(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    path = f"/api/v1/tickets/{ticket['id']}"
+    refused = await cast.reporter.client.patch(path, json={"title": "Mine", "priority": "urgent"})
+    assert refused.status_code == 403
+    stale = await cast.staff.client.patch(path, json={"title": "Theirs", "version": 7})
+    assert stale.status_code == 409
+    await cast.staff.client.patch(path, json={"title": "Theirs"})
+    items = await history_of(cast.staff.client, ticket["id"])
+    assert [item["changes"] for item in items] == [
+        [{"field": "title", "from": TICKET["title"], "to": "Theirs"}]
+    ]
+
+
+async def test_the_updated_event_says_who_changed_what(app, cast):
+    ticket = await create_ticket(cast.reporter.client)
+    await cast.staff.client.patch(
+        f"/api/v1/tickets/{ticket['id']}", json={"location": "Library", "description": "Gone."}
+    )
+    event = await Event.get(kind="ticket.updated", room=f"user:{cast.reporter.id}")
+    data = loads(event.data)
+    assert data["actor"]["id"] == cast.staff.id
+    assert data["changed"] == ["description", "location"]
+    assert data["changes"] == [
+        {"field": "description"},
+        {"field": "location", "from": "Dorm B, room 214", "to": "Library"},
+    ]
