@@ -1,0 +1,216 @@
+"""Notification mail built from plain data: headers, a text part and an HTML part.
+
+Pure functions, no app context: the notifier calls them inside its transaction and stores
+the result in the outbox. User text only ever reaches a header through `_one_line` (no line
+breaks, no control characters), and the HTML part is rendered with autoescaping.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formataddr, formatdate, make_msgid
+from functools import cache
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from ..assets import asset_dir
+from ..config import Settings
+from ..models import Message, Ticket, User
+from . import tokens
+
+# The inbound gateway keeps only what a reply has above this line.
+REPLY_MARKER = "## Reply above this line ##"
+
+UpdateKind = Literal["reply", "status", "assigned"]
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    mail_from: str
+    public_url: str
+    reply_domain: str
+    secret_key: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MailSettings:
+        return cls(
+            mail_from=settings.mail_from,
+            public_url=settings.public_url.rstrip("/"),
+            reply_domain=settings.reply_domain,
+            secret_key=settings.secret_key,
+        )
+
+    @property
+    def host(self) -> str:
+        """The site's host name: the right-hand side of our Message-IDs and thread ids."""
+        return urlsplit(self.public_url).hostname or "localhost"
+
+
+@dataclass(frozen=True)
+class Update:
+    """One thing that happened on a ticket, as the recipient is told it."""
+
+    kind: UpdateKind
+    actor: dict[str, Any]  # a user_ref: {id, username, display_name, ...}
+    at: datetime
+    body: str | None = None  # the reply's text, or the status change's note
+    from_status: str | None = None
+    to_status: str | None = None
+
+
+def _one_line(text: str) -> str:
+    """Text safe for a header: line breaks and other control characters become spaces."""
+    cleaned = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+    return " ".join(cleaned.split())
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(asset_dir("templates") / "mail"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def thread_id(settings: MailSettings, ticket_id: int) -> str:
+    """The Message-ID every mail of one ticket refers to, so mail clients group them."""
+    return f"<ticket-{ticket_id}@{settings.host}>"
+
+
+def ticket_url(settings: MailSettings, ticket_id: int) -> str:
+    return f"{settings.public_url}/tickets/{ticket_id}"
+
+
+def _message(
+    settings: MailSettings, recipient: User, subject: str, template: str, context: dict[str, Any]
+) -> EmailMessage:
+    """The headers every notification has, and its two parts from `template`.txt / .html."""
+    if not recipient.email:
+        raise ValueError(f"user {recipient.id} has no email address")
+    unsubscribe = tokens.unsubscribe_token(settings.secret_key, recipient.id)
+    context = {
+        **context,
+        "recipient_name": recipient.display_name,
+        "reply_marker": REPLY_MARKER,
+        "settings_url": f"{settings.public_url}/account/notifications",
+        "unsubscribe_url": f"{settings.public_url}/unsubscribe/{unsubscribe}",
+    }
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = _one_line(subject)
+    message["From"] = settings.mail_from
+    message["To"] = formataddr((_one_line(recipient.display_name), recipient.email))
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(idstring=template, domain=settings.host)
+    message["List-Id"] = f"Campus Helpdesk notifications <notifications.{settings.host}>"
+    message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    # Asks Exchange not to answer with out-of-office mail, which would come back as replies.
+    message["X-Auto-Response-Suppress"] = "All"
+    environment = _templates()
+    text = environment.get_template(f"{template}.txt").render(context)
+    html = environment.get_template(f"{template}.html").render(context)
+    # Quoted-printable keeps long lines and non-ASCII text within what every relay accepts.
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return message
+
+
+def _update_context(update: Update) -> dict[str, Any]:
+    return {
+        "kind": update.kind,
+        "actor": update.actor["display_name"],
+        "when": _when(update.at),
+        "body": update.body,
+        "from_status": update.from_status,
+        "to_status": update.to_status,
+    }
+
+
+def _ticket_context(
+    settings: MailSettings, ticket: Ticket, updates: list[Update]
+) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "title": ticket.title,
+        "status": ticket.status.value,
+        "url": ticket_url(settings, ticket.id),
+        "updates": [_update_context(update) for update in updates],
+    }
+
+
+def compose_ticket_mail(
+    settings: MailSettings,
+    recipient: User,
+    ticket: Ticket,
+    updates: list[Update],
+    recent: list[Message],
+) -> EmailMessage:
+    """One mail about what happened on `ticket`, threaded with the ticket's other mail.
+
+    `recent` are the last public messages, oldest first, each with its `author` fetched; the
+    caller chooses them (never an internal note for a reporter), and they are shown as given.
+    """
+    message = _message(
+        settings,
+        recipient,
+        f"[#{ticket.id}] {ticket.title}",
+        "ticket",
+        {
+            "ticket": _ticket_context(settings, ticket, updates),
+            "recent": [
+                {
+                    "author": item.author.display_name,
+                    "when": _when(item.created_at),
+                    "body": item.body,
+                }
+                for item in recent
+            ],
+        },
+    )
+    message["Reply-To"] = tokens.reply_address(
+        settings.secret_key, settings.reply_domain, ticket.id, recipient.id
+    )
+    message["In-Reply-To"] = thread_id(settings, ticket.id)
+    message["References"] = thread_id(settings, ticket.id)
+    return message
+
+
+def compose_digest(
+    settings: MailSettings, recipient: User, groups: list[tuple[Ticket, list[Update]]]
+) -> EmailMessage:
+    """The day's mail for someone who asked for a digest: every ticket's updates in one."""
+    today = datetime.now(UTC)
+    day = f"{today.day} {today:%B %Y}"
+    return _message(
+        settings,
+        recipient,
+        f"Your helpdesk updates for {day}",
+        "digest",
+        {
+            "day": day,
+            "tickets": [
+                {
+                    **_ticket_context(settings, ticket, updates),
+                    "reply_to": tokens.reply_address(
+                        settings.secret_key, settings.reply_domain, ticket.id, recipient.id
+                    ),
+                }
+                for ticket, updates in groups
+            ],
+        },
+    )
