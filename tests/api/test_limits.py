@@ -4,6 +4,7 @@ before the password is verified, and the same holds for the current password of 
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 
 import pytest
 
@@ -117,7 +118,7 @@ async def test_a_right_current_password_does_not_use_up_the_limit(app):
     client = app.test_client()
     assert await login(client, "maya", PASSWORD) == 200
     passwords = [PASSWORD, *(f"radiator-{n}-leaks-again" for n in range(12))]
-    for current, new in zip(passwords, passwords[1:], strict=False):
+    for current, new in pairwise(passwords):
         response = await client.post(
             "/api/v1/me/password", json={"current_password": current, "new_password": new}
         )

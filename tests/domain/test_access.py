@@ -9,14 +9,14 @@ from helpdesk.domain.events import EventLog
 from helpdesk.domain.tickets import TicketDraft, create_ticket
 from helpdesk.errors import NotFound
 from helpdesk.models import Category, Priority, Role, Ticket
-from tests.conftest import make_user
+from tests.conftest import make_user, unlimited_allowances
 
 
 async def test_the_quick_read_matches_the_orm_field_for_field(app):
     reporter = await make_user("rita")
     staff = await make_user("sam", Role.STAFF)
     draft = TicketDraft("Heater broken", "Cold.", Category.FACILITIES, "Dorm B", Priority.HIGH)
-    created = await create_ticket(EventLog(), reporter, draft)
+    created = await create_ticket(EventLog(), unlimited_allowances(), reporter, draft)
     await Ticket.filter(id=created.id).update(assignee_id=staff.id)
 
     quick = await visible_ticket(staff, created.id)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 from tortoise.exceptions import IntegrityError
 
+from helpdesk.allowances import Allowances
 from helpdesk.domain.events import EventLog, LoggedEvent, ticket_room
 from helpdesk.domain.message_writer import Draft, MessageWriter
 from helpdesk.domain.messages import post_message
@@ -16,7 +17,7 @@ from helpdesk.domain.tickets import TicketDraft, create_ticket
 from helpdesk.errors import Conflict
 from helpdesk.models import Category, Event, Message, Role, Ticket, User
 from helpdesk.web.context import HelpdeskApp
-from tests.conftest import make_user
+from tests.conftest import make_user, unlimited_allowances
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Published:
 @dataclass
 class Desk:
     writer: MessageWriter
+    allowances: Allowances
     published: Published
     reporter: User
     staff: User
@@ -47,14 +49,23 @@ async def desk(app: HelpdeskApp) -> Desk:
     reporter = await make_user("rita")
     staff = await make_user("sam", Role.STAFF)
     draft = TicketDraft("Heater broken", "Room 12 is cold.", Category.FACILITIES)
-    tickets = [await create_ticket(EventLog(), reporter, draft) for _ in range(3)]
+    allowances = unlimited_allowances()
+    tickets = [await create_ticket(EventLog(), allowances, reporter, draft) for _ in range(3)]
     published = Published()
-    return Desk(MessageWriter(EventLog(published)), published, reporter, staff, tickets)
+    writer = MessageWriter(EventLog(published))
+    return Desk(writer, allowances, published, reporter, staff, tickets)
 
 
 async def test_concurrent_messages_share_transactions_and_keep_their_own_events(desk):
     writers = [
-        post_message(desk.writer, author, ticket.id, f"message {index}", client_id=f"c{index}")
+        post_message(
+            desk.writer,
+            desk.allowances,
+            author,
+            ticket.id,
+            f"message {index}",
+            client_id=f"c{index}",
+        )
         for index in range(24)
         for author, ticket in [
             ((desk.reporter, desk.staff)[index % 2], desk.tickets[index % len(desk.tickets)])
@@ -85,9 +96,15 @@ async def test_concurrent_messages_share_transactions_and_keep_their_own_events(
 async def test_a_client_id_repeated_within_one_batch_stores_one_message(desk):
     ticket = desk.tickets[0]
     first, again, other = await asyncio.gather(
-        post_message(desk.writer, desk.reporter, ticket.id, "hello", client_id="same"),
-        post_message(desk.writer, desk.reporter, ticket.id, "hello", client_id="same"),
-        post_message(desk.writer, desk.reporter, ticket.id, "and more", client_id="next"),
+        post_message(
+            desk.writer, desk.allowances, desk.reporter, ticket.id, "hello", client_id="same"
+        ),
+        post_message(
+            desk.writer, desk.allowances, desk.reporter, ticket.id, "hello", client_id="same"
+        ),
+        post_message(
+            desk.writer, desk.allowances, desk.reporter, ticket.id, "and more", client_id="next"
+        ),
     )
 
     assert (first.duplicate, again.duplicate, other.duplicate) == (False, True, False)
@@ -96,12 +113,25 @@ async def test_a_client_id_repeated_within_one_batch_stores_one_message(desk):
 
 
 async def test_a_reused_client_id_is_refused_alone(desk):
-    used = await post_message(desk.writer, desk.reporter, desk.tickets[0].id, "hi", client_id="k")
+    used = await post_message(
+        desk.writer, desk.allowances, desk.reporter, desk.tickets[0].id, "hi", client_id="k"
+    )
 
     results = await asyncio.gather(
-        post_message(desk.writer, desk.reporter, desk.tickets[1].id, "elsewhere", client_id="k"),
-        post_message(desk.writer, desk.reporter, desk.tickets[1].id, "fine", client_id="k2"),
-        post_message(desk.writer, desk.reporter, desk.tickets[0].id, "hi", client_id="k"),
+        post_message(
+            desk.writer,
+            desk.allowances,
+            desk.reporter,
+            desk.tickets[1].id,
+            "elsewhere",
+            client_id="k",
+        ),
+        post_message(
+            desk.writer, desk.allowances, desk.reporter, desk.tickets[1].id, "fine", client_id="k2"
+        ),
+        post_message(
+            desk.writer, desk.allowances, desk.reporter, desk.tickets[0].id, "hi", client_id="k"
+        ),
         return_exceptions=True,
     )
 
@@ -163,7 +193,7 @@ async def test_a_batch_keeps_the_reply_clocks_of_every_ticket_in_it(desk):
     assert untouched.first_response_at is None and untouched.last_message_at is None
 
     desk.published.commits.clear()
-    later = await post_message(desk.writer, desk.staff, answered.id, "Fixed?")
+    later = await post_message(desk.writer, desk.allowances, desk.staff, answered.id, "Fixed?")
     assert [changed for _, changed in desk.published.commits] == [False]
     again = await Ticket.get(id=answered.id)
     assert again.first_response_at == stored.first_response_at
