@@ -131,6 +131,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         },
     ),
     ("POST", "/api/v1/auth/logout"): Route("/api/v1/auth/logout", signed_in(204)),
+    ("GET", "/api/v1/me/notifications"): Route("/api/v1/me/notifications", signed_in(200)),
+    ("PUT", "/api/v1/me/notifications"): Route(
+        "/api/v1/me/notifications", signed_in(200), body=lambda: {"email": "digest"}
+    ),
     ("GET", "/api/v1/tickets"): Route("/api/v1/tickets", signed_in(200)),
     ("GET", "/api/v1/tickets/count"): Route("/api/v1/tickets/count", signed_in(200)),
     ("POST", "/api/v1/tickets"): Route("/api/v1/tickets", signed_in(201), body=lambda: TICKET),
