@@ -22,14 +22,17 @@ from .assets import asset_dir
 from .broker import create_broker
 from .broker.redis import RedisBroker
 from .config import Settings, load_settings
+from .consumers import Runner
 from .domain.accounts import SESSION_LIFETIME, Sessions
-from .domain.events import EventLog
+from .domain.events import EventLog, LoggedEvent
 from .domain.message_writer import MessageWriter
 from .errors import Forbidden
 from .live import compression, failure, socket
 from .live.connection import CloseCode
 from .live.hub import Hub
 from .live.presence import LocalPresence, RedisPresence
+from .mail.notifier import Notifier
+from .mail.sender import MailSender, transport_for
 from .pages import register_page_helpers, register_pages
 from .web.caching import forbid_storing_private_answers
 from .web.context import HelpdeskApp
@@ -139,9 +142,14 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         await app.hub.start()
         if app.config.get("PUSH_ANALYTICS"):
             await app.analytics.start()
+        app.mail_sender, app.consumers = consumer_runners(app)
+        await app.mail_sender.start()
+        await app.consumers.start()
 
     @app.after_serving
     async def stop_services() -> None:
+        await app.consumers.stop()
+        await app.mail_sender.stop()
         await app.analytics.stop()
         await close_sockets(app)
         await app.hub.stop()
@@ -150,6 +158,29 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         await db.close_database()
 
     return app
+
+
+def consumer_runners(app: HelpdeskApp) -> tuple[Runner, Runner]:
+    """The mail sender and the event-log consumers, woken when this process writes events."""
+    settings = app.settings
+    timing = {
+        "poll_seconds": settings.consumer_poll_seconds,
+        "lease_seconds": settings.consumer_lease_seconds,
+    }
+    sender = Runner(app.broker, "mail-sender", [MailSender(transport_for(settings))], **timing)
+
+    async def watching(room: str) -> set[int]:
+        return {viewer["id"] for viewer in await app.presence.viewers(room)}
+
+    notifier = Notifier(settings, watching, mailed=sender.wake)
+    consumers = Runner(app.broker, "consumers", [notifier], **timing)
+
+    async def publish_and_wake(events: list[LoggedEvent], *, tickets_changed: bool) -> None:
+        await app.hub.publish_events(events, tickets_changed=tickets_changed)
+        consumers.wake()
+
+    app.event_log.connect(publish_and_wake)
+    return sender, consumers
 
 
 async def close_sockets(app: HelpdeskApp, grace_seconds: float = 2.0) -> None:

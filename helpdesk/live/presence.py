@@ -32,6 +32,10 @@ class PresenceStore(ABC):
     async def leave(self, room: str, connection_id: str) -> list[Viewer]:
         """Remove a connection from the room; returns who is still viewing."""
 
+    @abstractmethod
+    async def viewers(self, room: str) -> list[Viewer]:
+        """Who is viewing the room now, in any process (mail is not sent for what they saw)."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the store holds for this process."""
 
@@ -52,6 +56,9 @@ class LocalPresence(PresenceStore):
         if not viewers:
             self._rooms.pop(room, None)
         return distinct_viewers(list(viewers.values()))
+
+    async def viewers(self, room: str) -> list[Viewer]:
+        return distinct_viewers(list(self._rooms.get(room, {}).values()))
 
 
 class RedisPresence(PresenceStore):
@@ -105,6 +112,12 @@ class RedisPresence(PresenceStore):
             return await self._viewers(room)
         except (RedisError, OSError):
             return []
+
+    async def viewers(self, room: str) -> list[Viewer]:
+        try:
+            return await self._viewers(room)
+        except (RedisError, OSError):
+            return []  # unknown: better a mail too many than a reply missed
 
     def _start_renewing(self) -> None:
         if self._renewer is None or self._renewer.done():

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..analytics.service import Analytics
     from ..broker import Broker
     from ..config import Settings
+    from ..consumers import Runner
     from ..domain.accounts import Sessions
     from ..domain.events import EventLog
     from ..domain.message_writer import MessageWriter
@@ -30,6 +31,8 @@ class HelpdeskApp(Quart):
     allowances: Allowances
     sessions: Sessions
     analytics: Analytics
+    consumers: Runner  # the event-log consumers (mail notifications), under one lease
+    mail_sender: Runner  # sends the outbox, under a lease of its own
 
 
 def services() -> HelpdeskApp:
