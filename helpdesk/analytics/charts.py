@@ -8,6 +8,8 @@ from typing import Any
 import pygal
 from pygal.style import Style
 
+from ..domain.labels import CATEGORY_LABELS
+
 STYLE = Style(
     background="#ffffff",
     plot_background="#ffffff",
@@ -35,7 +37,6 @@ COMMON: dict[str, Any] = {
     "margin": 12,
 }
 STATUS_LABELS = {"open": "Open", "active": "Active", "closed": "Closed"}
-CATEGORY_LABELS = {"facilities": "Facilities", "it": "IT", "services": "Services"}
 
 
 def _hours(seconds: float | None) -> float | None:

@@ -2,8 +2,41 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from ..models import Event, User
 from .events import BOARD_ROOM, LoggedEvent, user_room
+
+# One line per kind of event, for the activity feed. `{a.b}` is the event data's field a.b, and
+# `{a.b|text}` says what stands there when it is empty. The dashboard's script fills in the same
+# lines for what arrives live (static/js/texts.js), so the two always read alike.
+FEED_TEXTS = {
+    "ticket.created": "New ticket: {title}",
+    "ticket.updated": "Details edited: {title}",
+    "ticket.status_changed": "{title} is now {to}",
+    "ticket.assigned": "{title} assigned to {assignee.display_name|nobody}",
+    "message.created": "{author.display_name}: {body}",
+}
+FEED_LENGTH = 160
+_FIELD = re.compile(r"\{([a-z_.]+)(?:\|([^}]*))?\}")
+
+
+def _field(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for name in path.split("."):
+        value = value.get(name) if isinstance(value, dict) else None
+    return value
+
+
+def summarize(kind: str, data: dict[str, Any]) -> str:
+    """One line saying what an event did, at most FEED_LENGTH characters; the kind itself for
+    one the feed has no words for."""
+    text = FEED_TEXTS.get(kind)
+    if text is None:
+        return kind
+    line = _FIELD.sub(lambda found: str(_field(data, found[1]) or found[2] or ""), text)
+    return line[:FEED_LENGTH]
 
 
 def _visible(room: str, user: User):

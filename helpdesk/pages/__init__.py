@@ -7,6 +7,7 @@ from typing import Any
 
 from quart import Quart
 
+from ..domain.labels import page_texts
 from ..web.sessions import current_account
 from . import account, auth, board, docs, tickets
 
@@ -68,4 +69,5 @@ def register_page_helpers(app: Quart) -> None:
             "nav": nav,
             "can_report": "tickets.new_ticket" in endpoints,
             "live_socket": app.config["LIVE_SOCKET"],
+            "page_texts": page_texts(),
         }

@@ -14,12 +14,13 @@ from ..domain.access import require_staff
 from ..domain.accounts import active_staff
 from ..domain.activity import last_event_id
 from ..domain.events import BOARD_ROOM
+from ..domain.labels import CATEGORY_LABELS
 from ..domain.serialize import ticket_json
 from ..encoding import isoformat
 from ..models import Status, utcnow
 from ..web.sessions import require_account
 from .filters import filter_problems, ticket_query
-from .tickets import CATEGORY_LABELS, workflow_for
+from .tickets import workflow_for
 
 blueprint = Blueprint("board", __name__)
 RECENTLY_CLOSED = timedelta(days=7)

@@ -13,9 +13,10 @@ from ..api.tickets import filters_from
 from ..domain import tickets as ticket_rules
 from ..domain.access import visible_ticket
 from ..domain.accounts import active_staff
-from ..domain.activity import last_event_id, recent_activity
+from ..domain.activity import last_event_id, recent_activity, summarize
 from ..domain.events import LoggedEvent, ticket_room, user_room
 from ..domain.fields import Cursor, QueryId
+from ..domain.labels import CATEGORY_LABELS
 from ..domain.messages import list_messages, post_message
 from ..domain.reads import unread_counts
 from ..domain.reporters import reporter_named
@@ -23,7 +24,7 @@ from ..domain.serialize import history_json, message_json, ticket_json
 from ..domain.workflow import targets_for
 from ..encoding import loads
 from ..errors import HelpdeskError, RateLimited
-from ..models import Category, Message, Priority, Status, StatusChange, TicketEdit, User
+from ..models import Message, Priority, Status, StatusChange, TicketEdit, User
 from ..web.context import services
 from ..web.sessions import require_account
 from .filters import filter_problems, ticket_query
@@ -32,28 +33,6 @@ from .forms import FieldErrors, error_for_form, parse_form
 blueprint = Blueprint("tickets", __name__)
 CONVERSATION_PAGE = 50  # the newest messages; "Show earlier" fetches more, this many at a time
 DASHBOARD_PAGE = 50  # a reporter's tickets; the next page is a link away
-CATEGORY_LABELS = {
-    Category.FACILITIES: "Facilities",
-    Category.IT: "IT",
-    Category.SERVICES: "Services",
-}
-
-
-def summarize(kind: str, data: dict[str, Any]) -> str:
-    """One line saying what an event did, for the activity feed."""
-    title = data.get("title", "")
-    if kind == "ticket.created":
-        return f"New ticket: {title}"
-    if kind == "ticket.updated":
-        return f"Details edited: {title}"
-    if kind == "ticket.status_changed":
-        return f"{title} is now {data.get('to', '')}"
-    if kind == "ticket.assigned":
-        assignee = (data.get("assignee") or {}).get("display_name", "nobody")
-        return f"{title} assigned to {assignee}"
-    if kind == "message.created":
-        return f"{data['author']['display_name']}: {data.get('body', '')}"
-    return kind
 
 
 def activity_item(event: LoggedEvent) -> dict[str, Any]:
@@ -62,7 +41,7 @@ def activity_item(event: LoggedEvent) -> dict[str, Any]:
     return {
         "id": event.id,
         "kind": event.kind,
-        "summary": summarize(event.kind, data)[:160],
+        "summary": summarize(event.kind, data),
         "ticket_id": data.get("ticket_id", data.get("id")),
         "at": event.at,
     }

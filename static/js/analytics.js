@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { $, $$, el } from "./dom.js";
+import { categoryLabel } from "./texts.js";
 
 const POLL_MS = 15_000;
 const MIN_GAP_MS = 1_000;
@@ -40,9 +41,8 @@ export function startAnalytics(socket) {
       const value = pick(summary, node.dataset.stat);
       node.textContent = node.hasAttribute("data-duration") ? humanDuration(value) : String(value);
     }
-    const labels = { facilities: "Facilities", it: "IT", services: "Services" };
-    $('[data-table="categories"]', root).replaceChildren(...Object.keys(labels).map((key) =>
-      rows([labels[key], summary.backlog_by_category[key], summary.by_category[key]])));
+    $('[data-table="categories"]', root).replaceChildren(...Object.keys(summary.by_category).map((key) =>
+      rows([categoryLabel(key), summary.backlog_by_category[key], summary.by_category[key]])));
     const places = summary.top_locations.map((place) => rows([place.location, place.open, place.active]));
     $('[data-table="locations"]', root).replaceChildren(...(places.length ? places
       : [el("tr", {}, el("td", { colspan: 3 }, "No open tickets with a location."))]));

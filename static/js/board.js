@@ -2,7 +2,8 @@
 // dragging or from the keyboard, and a move made on a stale card shows the conflict.
 
 import { api, sentence } from "./api.js";
-import { $, $$, CATEGORY_LABELS, announce, el, priorityBadge } from "./dom.js";
+import { $, $$, announce, el, priorityBadge } from "./dom.js";
+import { categoryLabel, feedLine } from "./texts.js";
 import { timeTag } from "./time.js";
 import { toast } from "./toasts.js";
 
@@ -73,7 +74,8 @@ export function startBoard(socket, me) {
       },
     },
     el("a", { className: "card-title", href: `/tickets/${ticket.id}` }, ticket.title),
-    el("p", { className: "card-meta" }, `#${ticket.id} · ${CATEGORY_LABELS[ticket.category]}`,
+    el("p", { className: "card-meta" }, `#${ticket.id} · `,
+      el("span", { className: "card-category" }, categoryLabel(ticket.category)),
       ticket.location ? [" · ", el("span", { className: "card-location" }, ticket.location)] : null,
       " ", priorityBadge(ticket.priority)),
     el("p", { className: "card-meta" },
@@ -184,7 +186,7 @@ export function startBoard(socket, me) {
     else if (frame.kind.startsWith("ticket.")) {
       const hadCard = cardFor(frame.data.id) !== null;
       const card = place(frame.data, { flash: true });
-      if (card && frame.kind === "ticket.created" && !hadCard) announce(`New ticket: ${frame.data.title}`);
+      if (card && frame.kind === "ticket.created" && !hadCard) announce(feedLine(frame.kind, frame.data));
     }
   });
 

@@ -1,19 +1,11 @@
 // The reporter's dashboard, live: my tickets change state, gain unread replies, and appear when
 // reported from another tab; recent activity grows at the top.
 
-import { $, CATEGORY_LABELS, el, priorityBadge, statusBadge } from "./dom.js";
+import { $, el, priorityBadge, statusBadge } from "./dom.js";
+import { categoryLabel, feedLine } from "./texts.js";
 import { timeTag } from "./time.js";
 
 const ACTIVITY_SHOWN = 10;
-
-function summary(kind, data) {
-  if (kind === "ticket.created") return `New ticket: ${data.title}`;
-  if (kind === "ticket.updated") return `Details edited: ${data.title}`;
-  if (kind === "ticket.status_changed") return `${data.title} is now ${data.to}`;
-  if (kind === "ticket.assigned") return `${data.title} assigned to ${data.assignee ? data.assignee.display_name : "nobody"}`;
-  if (kind === "message.created") return `${data.author.display_name}: ${data.body}`;
-  return kind;
-}
 
 export function startDashboard(socket, me) {
   const dashboard = $("#dashboard");
@@ -28,7 +20,7 @@ export function startDashboard(socket, me) {
       el("a", { href: `/tickets/${ticket.id}`, className: "ticket-link" },
         el("span", { className: "ticket-title" }, ticket.title),
         el("span", { className: "ticket-meta" },
-          `#${ticket.id} · ${CATEGORY_LABELS[ticket.category]}${ticket.location ? ` · ${ticket.location}` : ""} · `,
+          `#${ticket.id} · ${categoryLabel(ticket.category)}${ticket.location ? ` · ${ticket.location}` : ""} · `,
           timeTag(ticket.updated_at))),
       statusBadge(ticket.status), " ", priorityBadge(ticket.priority),
       el("span", { className: "unread", dataset: { unread: "0" }, hidden: true },
@@ -72,7 +64,7 @@ export function startDashboard(socket, me) {
     activity.querySelector(".empty")?.remove();
     const ticketId = frame.data.ticket_id ?? frame.data.id;
     activity.prepend(el("li", { dataset: { eventId: frame.id } },
-      el("a", { href: `/tickets/${ticketId}` }, summary(frame.kind, frame.data).slice(0, 160)), " ",
+      el("a", { href: `/tickets/${ticketId}` }, feedLine(frame.kind, frame.data)), " ",
       timeTag(frame.at)));
     while (activity.children.length > ACTIVITY_SHOWN) activity.lastElementChild.remove();
   }

@@ -83,8 +83,6 @@ export function capitalize(text) {
   return text ? text[0].toUpperCase() + text.slice(1) : text;
 }
 
-export const CATEGORY_LABELS = { facilities: "Facilities", it: "IT", services: "Services" };
-
 export function statusBadge(status) {
   return el("span", { className: `status status-${status}` }, status);
 }

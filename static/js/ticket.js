@@ -2,7 +2,8 @@
 // and edits through the API with the version the page holds; every change from others applied.
 
 import { api, sentence } from "./api.js";
-import { $, $$, CATEGORY_LABELS, announce, el, linkify, priorityBadge, statusBadge } from "./dom.js";
+import { $, $$, announce, el, linkify, priorityBadge, statusBadge } from "./dom.js";
+import { categoryLabel } from "./texts.js";
 import { timeTag } from "./time.js";
 import { toast } from "./toasts.js";
 
@@ -20,7 +21,7 @@ function editedFields(changes) {
 
 // Each field's old and new value; the description, whose text is not kept, has none.
 function fieldChanges(changes, className) {
-  const shown = (change, value) => (value === null ? "none" : change.field === "category" ? CATEGORY_LABELS[value] : value);
+  const shown = (change, value) => (value === null ? "none" : change.field === "category" ? categoryLabel(value) : value);
   return changes.filter((change) => "from" in change).map((change) => el("p", { className },
     `${change.field[0].toUpperCase()}${change.field.slice(1)}: ${shown(change, change.from)} → ${shown(change, change.to)}`));
 }
@@ -324,7 +325,7 @@ export function startTicketPage(socket, me) {
     $("#ticket-description").replaceChildren(linkify(ticket.description));
     $("#ticket-status").replaceChildren(statusBadge(ticket.status));
     $("#ticket-priority").replaceChildren(priorityBadge(ticket.priority) || "");
-    $("#ticket-category").textContent = CATEGORY_LABELS[ticket.category];
+    $("#ticket-category").textContent = categoryLabel(ticket.category);
     $("#ticket-location").textContent = ticket.location || "";
     $("#ticket-where").hidden = !ticket.location;
     $("#ticket-assignee").textContent = ticket.assignee

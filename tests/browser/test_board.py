@@ -6,6 +6,8 @@ from playwright.sync_api import expect
 
 from tests.browser.test_journey import TICKET_URL, api_client, card, ready
 
+CATEGORIES = ("facilities", "it", "services")
+
 
 def file_ticket(live, title: str, **fields) -> int:
     """A ticket logged by staff (no hourly report limit), moved to `status` if given."""
@@ -242,3 +244,71 @@ def test_staff_report_a_call_for_a_student_found_by_name(open_session, live):
     alice.page.goto("/tickets/new")
     ready(alice.page)
     expect(alice.page.get_by_label("Reporting for")).to_have_count(0)
+
+
+def test_a_live_card_and_a_rendered_card_show_the_same_category_label(open_session, live):
+    rendered = {c: file_ticket(live, f"Rendered {c}", category=c) for c in CATEGORIES}
+    sam = open_session("sam")
+    sam.page.goto("/board")
+    ready(sam.page)
+    arrived = {c: file_ticket(live, f"Live {c}", category=c) for c in CATEGORIES}
+
+    def label(ticket_id: int) -> str:
+        return card(sam.page, ticket_id, "open").locator(".card-category").inner_text()
+
+    for category in CATEGORIES:
+        expect(card(sam.page, arrived[category], "open")).to_be_visible()
+        assert label(arrived[category]) == label(rendered[category])
+    assert [label(rendered[c]) for c in CATEGORIES] == ["Facilities", "IT", "Services"]
+
+
+def test_live_activity_lines_read_as_the_server_renders_them(open_session, live):
+    with api_client(live, "dmitri") as dmitri:
+        body = {"title": "Shower cold {title}", "description": "Block A.", "category": "facilities"}
+        ticket_id = dmitri.post("/api/v1/tickets", json=body).json()["id"]
+    dmitri = open_session("dmitri")
+    dmitri.page.goto("/")
+    ready(dmitri.page)
+    with api_client(live, "priya") as priya:
+        priya_id = priya.get("/api/v1/me").json()["id"]
+        for step in (
+            ("POST", f"/api/v1/tickets/{ticket_id}/status", {"status": "active"}),
+            ("POST", f"/api/v1/tickets/{ticket_id}/assign", {"assignee_id": priya_id}),
+            ("POST", f"/api/v1/tickets/{ticket_id}/assign", {"assignee_id": None}),
+            ("PATCH", f"/api/v1/tickets/{ticket_id}", {"location": "Block A"}),
+            (
+                "POST",
+                f"/api/v1/tickets/{ticket_id}/messages",
+                {"body": "On it {body} " + "x" * 200},
+            ),
+        ):
+            assert priya.request(*step[:2], json=step[2]).is_success
+    items = dmitri.page.locator("#activity li[data-event-id]")
+    expect(items.first).to_contain_text("Priya: On it")
+    live_lines = dict(
+        zip(
+            items.evaluate_all("l => l.map(i => i.dataset.eventId)"),
+            items.locator("a").all_inner_texts(),
+            strict=True,
+        )
+    )
+
+    dmitri.page.reload()
+    ready(dmitri.page)
+    rendered = dict(
+        zip(
+            items.evaluate_all("l => l.map(i => i.dataset.eventId)"),
+            items.locator("a").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert rendered == live_lines
+    kinds = (
+        "New ticket:",
+        "is now active",
+        "assigned to nobody",
+        "Details edited:",
+        "Priya: On it",
+    )
+    assert all(any(kind in line for line in rendered.values()) for kind in kinds)
+    assert "Shower cold {title} assigned to nobody" in rendered.values()
