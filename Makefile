@@ -15,6 +15,7 @@ $(BIN)/helpdesk: pyproject.toml
 run: $(BIN)/helpdesk
 	$(BIN)/helpdesk init-db
 	$(BIN)/helpdesk seed-demo
+	@echo "Mail is written as .eml files to $${HELPDESK_INSTANCE_PATH:-$(CURDIR)/instance}/mail/ (unless HELPDESK_SMTP_URL is set)"
 	$(BIN)/helpdesk serve --bind $(BIND)
 
 test: $(BIN)/helpdesk
