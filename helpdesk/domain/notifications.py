@@ -30,10 +30,16 @@ async def set_email_preference(user: User, choice: str) -> EmailPreference:
     return preference
 
 
-async def stop_mail(user_id: int) -> User:
-    """Turn off all mail for `user_id`: what a one-click unsubscribe does, without a session."""
+async def subscriber(user_id: int) -> User:
+    """The account an unsubscribe link names (its token is checked by the caller)."""
     user = await User.get_or_none(id=user_id)
     if user is None:
-        raise NotFound("no such subscriber")
+        raise NotFound("no such account")
+    return user
+
+
+async def stop_mail(user_id: int) -> User:
+    """Turn off all mail for `user_id`: what a one-click unsubscribe does, without a session."""
+    user = await subscriber(user_id)
     await set_email_preference(user, EmailPreference.OFF)
     return user

@@ -74,6 +74,7 @@ def unique(prefix: str) -> str:
 
 
 PAGE = 302  # a page's answer to someone signed out: the sign-in form
+FORGED_TOKEN = "1-" + "a" * 26
 ROUTES: dict[tuple[str, str], Route] = {
     # public
     ("GET", "/login"): Route(
@@ -93,6 +94,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/openapi.json"): Route("/openapi.json", everyone(200)),
     ("GET", "/static/<path:filename>"): Route("/static/css/app.css", everyone(200)),
     ("GET", "/api/v1/health"): Route("/api/v1/health", everyone(200)),
+    # the signed token is the authority, never the session: a forged one is 404 for everyone
+    ("GET", "/unsubscribe/<token>"): Route(f"/unsubscribe/{FORGED_TOKEN}", everyone(404)),
+    ("POST", "/unsubscribe/<token>"): Route(
+        f"/unsubscribe/{FORGED_TOKEN}",
+        everyone(404),
+        form=lambda: {"List-Unsubscribe": "One-Click"},
+    ),
     ("POST", "/api/v1/auth/login"): Route(
         "/api/v1/auth/login",
         everyone(401),
@@ -119,6 +127,12 @@ ROUTES: dict[tuple[str, str], Route] = {
             "current_password": "not-it-at-all",
             "new_password": "a-brand-new-passphrase",
         },
+    ),
+    ("GET", "/account/notifications"): Route(
+        "/account/notifications", signed_in(200, anonymous=PAGE)
+    ),
+    ("POST", "/account/notifications"): Route(
+        "/account/notifications", signed_in(200, anonymous=PAGE), form=lambda: {"email": "off"}
     ),
     ("POST", "/logout"): Route("/logout", everyone(302), form=dict),
     ("GET", "/api/v1/me"): Route("/api/v1/me", signed_in(200)),

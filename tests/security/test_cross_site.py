@@ -54,6 +54,7 @@ PAGES = [
     "/analytics",
     "/analytics/report",
     "/account/password",
+    "/account/notifications",
     "/docs",
 ]
 
