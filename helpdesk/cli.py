@@ -167,7 +167,7 @@ def create_user_command(
     username: str, role: str, password_stdin: bool, display_name: str | None, email: str | None
 ) -> None:
     """Create an account (staff and admins are made here)."""
-    from .api.schemas import RegisterIn
+    from .schemas import RegisterIn
 
     password = _read_password(password_stdin)
     try:

@@ -11,10 +11,10 @@ from quart.typing import ResponseReturnValue
 from quart_schema import document_response, tag, validate_querystring
 
 from ..api.openapi import QUERY, SIGNED_IN, STAFF, CsvFile, errors
-from ..api.schemas import UserOut
 from ..domain.access import require_staff
 from ..errors import NotFound
 from ..models import Category, User
+from ..schemas import UserOut
 from ..web.context import json_response, services
 from ..web.sessions import require_account
 from . import charts

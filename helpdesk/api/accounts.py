@@ -10,10 +10,11 @@ from ..domain.accounts import active_staff, create_user
 from ..domain.serialize import user_ref
 from ..errors import Forbidden
 from ..models import Role
+from ..schemas import NewUserIn, UserActiveIn, UserOut
 from ..web.context import json_response, services
 from ..web.sessions import require_account
 from .openapi import JSON_BODY, NOT_FOUND, SIGNED_IN, STAFF, errors
-from .schemas import AccountOut, NewUserIn, StaffOut, UserActiveIn, UserOut
+from .schemas import AccountOut, StaffOut
 
 blueprint = Blueprint("api_accounts", __name__)
 

@@ -6,9 +6,10 @@ from quart import Blueprint, Response
 from quart_schema import document_response, tag, validate_querystring
 
 from ..domain.activity import recent_activity
+from ..schemas import ActivityQuery
 from ..web.sessions import require_account
 from .openapi import QUERY, SIGNED_IN, errors
-from .schemas import ActivityOut, ActivityQuery
+from .schemas import ActivityOut
 
 blueprint = Blueprint("api_activity", __name__)
 

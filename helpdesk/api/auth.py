@@ -6,10 +6,11 @@ from quart import Blueprint, Response
 from quart_schema import document_response, tag, validate_request
 
 from ..domain.serialize import user_ref
+from ..schemas import LoginIn, PasswordChangeIn, RegisterIn, UserOut
 from ..web.context import json_response, services
 from ..web.sessions import log_in, require_session, sign_out, sign_up
 from .openapi import JSON_BODY, RATE_LIMITED, SIGNED_IN, NoContent, errors
-from .schemas import LoginIn, PasswordChangeIn, RegisterIn, UserEnvelope, UserOut
+from .schemas import UserEnvelope
 
 blueprint = Blueprint("api_auth", __name__)
 

@@ -8,6 +8,7 @@ from quart_schema import document_response, tag, validate_querystring, validate_
 from ..domain.messages import list_messages, post_message
 from ..domain.reads import mark_read, read_markers
 from ..domain.serialize import message_json
+from ..schemas import MessageIn, MessagesQuery, ReadIn
 from ..web.context import json_response, services
 from ..web.sessions import require_account
 from .openapi import (
@@ -21,14 +22,7 @@ from .openapi import (
     NoContent,
     errors,
 )
-from .schemas import (
-    MessageIn,
-    MessageOut,
-    MessagePageOut,
-    MessagesQuery,
-    ReadIn,
-    ReadMarkersOut,
-)
+from .schemas import MessageOut, MessagePageOut, ReadMarkersOut
 
 blueprint = Blueprint("api_messages", __name__)
 

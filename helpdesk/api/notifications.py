@@ -7,10 +7,10 @@ from quart import Blueprint, Response
 from quart_schema import document_response, tag, validate_request
 
 from ..domain.notifications import EmailPreference, email_preference, set_email_preference
+from ..schemas import StrictModel
 from ..web.context import json_response
 from ..web.sessions import require_account
 from .openapi import JSON_BODY, SIGNED_IN, errors
-from .schemas import StrictModel
 
 blueprint = Blueprint("api_notifications", __name__)
 

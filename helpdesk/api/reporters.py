@@ -11,10 +11,10 @@ from quart_schema import document_response, tag, validate_querystring
 from ..domain.fields import SearchText
 from ..domain.reporters import SUGGESTED, find_reporters
 from ..domain.serialize import user_ref
+from ..schemas import UserOut
 from ..web.context import json_response
 from ..web.sessions import require_account
 from .openapi import QUERY, SIGNED_IN, STAFF, errors
-from .schemas import UserOut
 
 blueprint = Blueprint("api_reporters", __name__)
 

@@ -9,6 +9,7 @@ from ..domain import tickets
 from ..domain.access import visible_ticket
 from ..domain.serialize import history_json, ticket_json
 from ..models import User
+from ..schemas import AssignIn, StatusIn, TicketIn, TicketPatch, TicketQuery
 from ..web.context import json_response, services
 from ..web.sessions import require_account
 from .openapi import (
@@ -21,17 +22,7 @@ from .openapi import (
     VERSIONED,
     errors,
 )
-from .schemas import (
-    AssignIn,
-    HistoryOut,
-    StatusIn,
-    TicketCountOut,
-    TicketIn,
-    TicketOut,
-    TicketPageOut,
-    TicketPatch,
-    TicketQuery,
-)
+from .schemas import HistoryOut, TicketCountOut, TicketOut, TicketPageOut
 
 blueprint = Blueprint("api_tickets", __name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from quart import Blueprint, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 
-from ..api.schemas import LoginIn, RegisterIn
 from ..errors import HelpdeskError, RateLimited
+from ..schemas import LoginIn, RegisterIn
 from ..web.redirects import local_path, safe_next
 from ..web.sessions import current_account, log_in, sign_out, sign_up
 from .forms import error_for_form, parse_form

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from ..api.schemas import TicketQuery
+from ..schemas import TicketQuery
 from .forms import FieldErrors, parse_form
 
 FILTER_NAMES = {

@@ -8,7 +8,6 @@ from typing import Any
 from quart import Blueprint, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 
-from ..api.schemas import MessageIn, StatusIn, StrictModel, TicketIn
 from ..api.tickets import filters_from
 from ..domain import tickets as ticket_rules
 from ..domain.access import visible_ticket
@@ -25,6 +24,7 @@ from ..domain.workflow import targets_for
 from ..encoding import loads
 from ..errors import HelpdeskError, RateLimited
 from ..models import Message, Priority, Status, StatusChange, TicketEdit, User
+from ..schemas import MessageIn, StatusIn, StrictModel, TicketIn
 from ..web.context import services
 from ..web.sessions import require_account
 from .filters import filter_problems, ticket_query

@@ -7,8 +7,8 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from helpdesk.api.schemas import RegisterIn, TicketIn
 from helpdesk.models import Ticket, User
+from helpdesk.schemas import RegisterIn, TicketIn
 from tests.conftest import TICKET, create_ticket
 
 PASSPHRASE = "seven-quiet-lanterns-drift"

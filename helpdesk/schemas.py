@@ -1,0 +1,186 @@
+"""What every entry point accepts (the API, the pages, the command line) and the one shape they
+all show of a person: validated on the way in, so a rule about input holds wherever it arrives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from .domain.fields import (
+    MAX_ID,
+    Body,
+    Category,
+    ClientId,
+    Cursor,
+    Description,
+    DisplayName,
+    Email,
+    Flag,
+    Id,
+    Location,
+    Note,
+    Password,
+    Priority,
+    Role,
+    SearchText,
+    Status,
+    Text,
+    Title,
+    Username,
+    Version,
+)
+from .domain.tickets import Sort
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are refused by name rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(StrictModel):
+    username: Username
+    password: Password
+    display_name: DisplayName | None = None
+    email: Email | None = None
+
+
+class NewUserIn(RegisterIn):
+    role: Role = Role.USER
+
+
+class LoginIn(StrictModel):
+    username: Annotated[str, Field(min_length=1, max_length=64), Text]
+    password: Password
+
+
+class PasswordChangeIn(StrictModel):
+    current_password: Password
+    new_password: Password
+
+
+class TicketIn(StrictModel):
+    title: Title
+    description: Description
+    category: Category
+    location: Location | None = None
+    priority: Priority = Priority.NORMAL
+    reporter_id: Id | None = Field(
+        None, description="staff only: report for this account (a student who phoned in)"
+    )
+
+
+class TicketPatch(StrictModel):
+    title: Title | None = None
+    description: Description | None = None
+    category: Category | None = None
+    location: Location | None = None
+    priority: Priority | None = None
+    version: Version | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the client sent; `location: null` clears it, others may not be null."""
+        return {
+            name: getattr(self, name)
+            for name in self.model_fields_set - {"version"}
+            if getattr(self, name) is not None or name == "location"
+        }
+
+
+class StatusIn(StrictModel):
+    status: Status
+    note: Note | None = None
+    version: Version | None = None
+
+
+class AssignIn(StrictModel):
+    assignee_id: Id | None
+    version: Version | None = None
+
+
+class MessageIn(StrictModel):
+    body: Body
+    internal: Flag = False
+    client_id: ClientId | None = None
+
+
+class ReadIn(StrictModel):
+    message_id: Id
+
+
+class UserActiveIn(StrictModel):
+    is_active: Flag
+
+
+class TicketQuery(BaseModel):
+    status: str | None = Field(None, description="comma-separated: open,active,closed")
+    category: Category | None = None
+    q: SearchText | None = None
+    assignee: str | None = Field(None, description="a staff user id, `me`, or `none`")
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, Field(max_length=40, pattern=r"^[0-9]+(\.[0-9]+)?$")] | None = None
+    sort: Sort = Field(
+        "newest",
+        description="newest (by number), activity (newest change or reply first), "
+        "waiting (oldest first) or priority (most urgent first, then oldest)",
+    )
+    closed_after: AwareDatetime | None = Field(
+        None, description="only tickets closed at or after this moment (ISO 8601, with its offset)"
+    )
+
+    @field_validator("status")
+    @classmethod
+    def _statuses(cls, value: str | None) -> str | None:
+        if value is not None:
+            for part in value.split(","):
+                if part.strip() not in Status._value2member_map_:
+                    raise ValueError(f"unknown status {part.strip()!r}; use open, active, closed")
+        return value
+
+    @field_validator("closed_after")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        try:
+            return value.astimezone(UTC) if value is not None else None
+        except OverflowError:  # year 1 at +14:00, say: no such moment in UTC
+            raise ValueError("that moment is out of range") from None
+
+    @field_validator("assignee")
+    @classmethod
+    def _assignee(cls, value: str | None) -> str | None:
+        if value is None or value in ("me", "none"):
+            return value
+        if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+            raise ValueError("use a user id, `me` or `none`")
+        return value
+
+    @field_validator("cursor")
+    @classmethod
+    def _cursor(cls, value: str | None) -> str | None:
+        if value is not None and int(value.rsplit(".", 1)[-1]) > MAX_ID:
+            raise ValueError("cursor out of range")
+        return value
+
+    def statuses(self) -> tuple[Status, ...]:
+        if not self.status:
+            return ()
+        return tuple(dict.fromkeys(Status(part.strip()) for part in self.status.split(",")))
+
+
+class MessagesQuery(BaseModel):
+    after: Cursor | None = None
+    before: Cursor | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 200
+
+
+class ActivityQuery(BaseModel):
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Literal["user", "staff", "admin"]
