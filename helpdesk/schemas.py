@@ -31,7 +31,8 @@ from .domain.fields import (
     Username,
     Version,
 )
-from .domain.tickets import Sort
+from .domain.tickets import Sort, TicketFilters
+from .models import User
 
 
 class StrictModel(BaseModel):
@@ -167,6 +168,26 @@ class TicketQuery(BaseModel):
         if not self.status:
             return ()
         return tuple(dict.fromkeys(Status(part.strip()) for part in self.status.split(",")))
+
+    def filters_for(self, user: User) -> TicketFilters:
+        """What the listing is asked for, with `me` and `none` read for this user."""
+        assignee: int | None = None
+        if self.assignee == "me":
+            assignee = user.id
+        elif self.assignee == "none":
+            assignee = 0
+        elif self.assignee is not None:
+            assignee = int(self.assignee)
+        return TicketFilters(
+            statuses=self.statuses(),
+            category=self.category,
+            assignee=assignee,
+            q=self.q.strip() if self.q else None,
+            limit=self.limit,
+            cursor=self.cursor,
+            closed_after=self.closed_after,
+            sort=self.sort,
+        )
 
 
 class MessagesQuery(BaseModel):

@@ -8,7 +8,6 @@ from quart_schema import document_response, tag, validate_querystring, validate_
 from ..domain import tickets
 from ..domain.access import visible_ticket
 from ..domain.serialize import history_json, ticket_json
-from ..models import User
 from ..schemas import AssignIn, StatusIn, TicketIn, TicketPatch, TicketQuery
 from ..web.context import json_response, services
 from ..web.sessions import require_account
@@ -25,26 +24,6 @@ from .openapi import (
 from .schemas import HistoryOut, TicketCountOut, TicketOut, TicketPageOut
 
 blueprint = Blueprint("api_tickets", __name__)
-
-
-def filters_from(query: TicketQuery, user: User) -> tickets.TicketFilters:
-    assignee: int | None = None
-    if query.assignee == "me":
-        assignee = user.id
-    elif query.assignee == "none":
-        assignee = 0
-    elif query.assignee is not None:
-        assignee = int(query.assignee)
-    return tickets.TicketFilters(
-        statuses=query.statuses(),
-        category=query.category,
-        assignee=assignee,
-        q=query.q.strip() if query.q else None,
-        limit=query.limit,
-        cursor=query.cursor,
-        closed_after=query.closed_after,
-        sort=query.sort,
-    )
 
 
 @blueprint.post("/tickets")
@@ -76,7 +55,7 @@ async def post_ticket(data: TicketIn) -> Response:
 async def get_tickets(query_args: TicketQuery) -> Response:
     """Newest first; reporters get their own tickets only. Follow `next_cursor` for more."""
     user = await require_account()
-    page = await tickets.list_tickets(user, filters_from(query_args, user))
+    page = await tickets.list_tickets(user, query_args.filters_for(user))
     return json_response(
         {"items": [ticket_json(ticket) for ticket in page.items], "next_cursor": page.next_cursor}
     )
@@ -91,7 +70,7 @@ async def get_ticket_count(query_args: TicketQuery) -> Response:
     """How many tickets `GET /tickets` lists with the same filters (`limit`, `cursor` and `sort`
     aside), counted by the database."""
     user = await require_account()
-    count = await tickets.count_tickets(user, filters_from(query_args, user))
+    count = await tickets.count_tickets(user, query_args.filters_for(user))
     return json_response({"count": count})
 
 

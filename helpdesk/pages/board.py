@@ -8,7 +8,6 @@ from datetime import timedelta
 from quart import Blueprint, render_template, request
 from quart.typing import ResponseReturnValue
 
-from ..api.tickets import filters_from
 from ..domain import tickets as ticket_rules
 from ..domain.access import require_staff
 from ..domain.accounts import active_staff
@@ -42,7 +41,7 @@ async def board() -> ResponseReturnValue:
     user = await require_account()
     require_staff(user)
     query, errors = ticket_query(request.args)
-    base = filters_from(query, user)
+    base = query.filters_for(user)
     since = await last_event_id(user, BOARD_ROOM)  # before reading: the socket replays the rest
     recently = None if base.q else utcnow() - RECENTLY_CLOSED
     columns, more, counts = {}, {}, {}

@@ -8,7 +8,6 @@ from typing import Any
 from quart import Blueprint, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 
-from ..api.tickets import filters_from
 from ..domain import tickets as ticket_rules
 from ..domain.access import visible_ticket
 from ..domain.accounts import active_staff
@@ -103,7 +102,7 @@ async def dashboard() -> ResponseReturnValue:
     query, errors = ticket_query(request.args)
     show_closed = request.args.get("show") == "closed"
     since = await last_event_id(user, user_room(user.id))
-    filters = replace(filters_from(query, user), limit=DASHBOARD_PAGE)
+    filters = replace(query.filters_for(user), limit=DASHBOARD_PAGE)
     if not filters.q and not filters.statuses:
         shown = (Status.CLOSED,) if show_closed else (Status.OPEN, Status.ACTIVE)
         filters = replace(filters, statuses=shown)
