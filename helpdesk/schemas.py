@@ -31,6 +31,7 @@ from .domain.fields import (
     Username,
     Version,
 )
+from .domain.notifications import EmailPreference
 from .domain.tickets import Sort, TicketFilters
 from .models import User
 
@@ -198,6 +199,16 @@ class MessagesQuery(BaseModel):
 
 class ActivityQuery(BaseModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+EMAIL_CHOICES = (
+    "immediate: a mail soon after an update you have not seen in the app; "
+    "digest: one mail a day; off: none"
+)
+
+
+class NotificationsIn(StrictModel):
+    email: EmailPreference = Field(description=EMAIL_CHOICES)
 
 
 class UserOut(BaseModel):

@@ -7,21 +7,12 @@ from quart import Blueprint, Response
 from quart_schema import document_response, tag, validate_request
 
 from ..domain.notifications import EmailPreference, email_preference, set_email_preference
-from ..schemas import StrictModel
+from ..schemas import EMAIL_CHOICES, NotificationsIn
 from ..web.context import json_response
 from ..web.sessions import require_account
 from .openapi import JSON_BODY, SIGNED_IN, errors
 
 blueprint = Blueprint("api_notifications", __name__)
-
-EMAIL_CHOICES = (
-    "immediate: a mail soon after an update you have not seen in the app; "
-    "digest: one mail a day; off: none"
-)
-
-
-class NotificationsIn(StrictModel):
-    email: EmailPreference = Field(description=EMAIL_CHOICES)
 
 
 class NotificationsOut(BaseModel):

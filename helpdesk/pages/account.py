@@ -5,11 +5,10 @@ from __future__ import annotations
 from quart import Blueprint, render_template, request
 from quart.typing import ResponseReturnValue
 
-from ..api.notifications import NotificationsIn
 from ..domain.notifications import EmailPreference, email_preference, set_email_preference
 from ..errors import HelpdeskError, RateLimited
 from ..models import User
-from ..schemas import PasswordChangeIn
+from ..schemas import NotificationsIn, PasswordChangeIn
 from ..web.context import services
 from ..web.sessions import require_account, require_session
 from .forms import FieldErrors, error_for_form, parse_form
