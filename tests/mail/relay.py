@@ -60,3 +60,18 @@ async def relay(**smtp_options: Any) -> AsyncIterator[tuple[Recorder, int]]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+@asynccontextmanager
+async def relay_for(recorder: Any, *, ssl: Any = None, **smtp_options: Any) -> AsyncIterator[int]:
+    """A relay answering with `recorder` (a Recorder of the test's own kind), on TLS from the
+    first byte when `ssl` is a server context (smtps); yields its port."""
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(recorder, hostname="relay.test", **smtp_options), "127.0.0.1", 0, ssl=ssl
+    )
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
