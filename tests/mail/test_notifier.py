@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from helpdesk.mail.notifier import DIGEST_AFTER
 from helpdesk.models import OutboxMail, PendingNotification, utcnow
 from tests.conftest import create_ticket
 
@@ -112,3 +113,24 @@ async def test_the_hourly_cap_holds_the_rest_back(quiet, people):
     mails = await deliver(quiet)
     assert len(mails) == 1
     assert await PendingNotification.filter(state="pending").count() == 1
+
+
+async def test_a_digest_reader_gets_nothing_at_once_then_one_mail_for_both_tickets(quiet, people):
+    people.reporter.user.email_notifications = "digest"
+    await people.reporter.user.save()
+    first = await create_ticket(people.reporter.client)
+    second = await create_ticket(people.reporter.client, title="Printer jam")
+    await reply(people.staff, first["id"], "Is it the whole floor?")
+    await reply(people.staff, second["id"], "Toner is on order.")
+    assert await deliver(quiet) == [], "nothing immediate"
+    notifier = quiet.consumers.consumers[0]
+    a_day_later = utcnow() + DIGEST_AFTER + timedelta(seconds=1)
+    await notifier.tick(a_day_later)
+    await notifier.tick(a_day_later + timedelta(hours=1))
+    mails = await OutboxMail.all()
+    assert [(mail.to_address, mail.kind, mail.ticket_id) for mail in mails] == [
+        ("rita@campus.test", "digest", None)
+    ]
+    assert "Is it the whole floor?" in mails[0].message
+    assert "Toner is on order." in mails[0].message
+    assert await PendingNotification.filter(state="pending").count() == 0
