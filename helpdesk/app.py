@@ -37,6 +37,7 @@ from .pages import register_page_helpers, register_pages
 from .web.caching import forbid_storing_private_answers
 from .web.context import HelpdeskApp
 from .web.errors import register_error_handlers
+from .web.hosts import RefuseUnusableHosts
 from .web.requests import HelpdeskRequest
 from .web.security import SAFE_METHODS, is_cross_site, security_headers
 from .web.sessions import NoClientSession, SessionUser
@@ -118,6 +119,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
 
     register_error_handlers(app)
     register_page_helpers(app)
+    app.asgi_app = RefuseUnusableHosts(app.asgi_app)  # type: ignore[method-assign]
     if settings.trusted_proxy_hops:
         # Behind a reverse proxy: the client's address and scheme come from its headers.
         app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]

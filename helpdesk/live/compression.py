@@ -64,7 +64,10 @@ class CompactDeflate(PerMessageDeflate):
         self._inflated = 0  # bytes of the message being received, inflated so far
 
     def accept(self, offer: str) -> bool | str | None:
-        client_bits, server_bits = self._parse_params(offer)
+        try:
+            client_bits, server_bits = self._parse_params(offer)
+        except ValueError:  # window bits that are no number: decline, serve uncompressed
+            return None
         if client_bits is None:  # the client did not agree to compress with a smaller window
             self.client_max_window_bits = ZLIB_LARGEST_WINDOW_BITS
         response = super().accept(offer)

@@ -50,6 +50,7 @@ async def register() -> ResponseReturnValue:
         return await render_template("auth/register.html", errors={}, values={})
     form = await request.form
     data, errors = parse_form(RegisterIn, form)
+    status, headers = 400, {}
     if data is not None:
         try:
             await sign_up(
@@ -57,15 +58,14 @@ async def register() -> ResponseReturnValue:
             )
         except RateLimited as error:
             errors, status = error_for_form(error), 429
+            headers["Retry-After"] = str(error.retry_after)
         except HelpdeskError as error:
-            errors, status = error_for_form(error), 400
+            errors = error_for_form(error)
         else:
             return redirect(safe_next(None))
-    else:
-        status = 400
     values = {name: form.get(name, "") for name in ("username", "display_name", "email")}
     page = await render_template("auth/register.html", errors=errors, values=values)
-    return page, status
+    return page, status, headers
 
 
 @blueprint.post("/logout")

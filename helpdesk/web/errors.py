@@ -6,7 +6,17 @@ import logging
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
-from quart import Quart, Response, redirect, render_template, request, url_for
+from quart import (
+    Quart,
+    Response,
+    has_request_context,
+    has_websocket_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+    websocket,
+)
 from quart_schema import RequestSchemaValidationError
 from tortoise.exceptions import DBConnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -95,5 +105,9 @@ def register_error_handlers(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def handle_unexpected(error: Exception) -> Response:
+        if not has_request_context():  # a socket's handshake or handler: no page to render
+            where = websocket.path if has_websocket_context() else "?"
+            log.error("unhandled error on the socket %s", where, exc_info=error)
+            return Response("something went wrong on our side", status=500)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return await _render(_HTTPError(500, "internal_error", "something went wrong on our side"))

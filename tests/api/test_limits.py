@@ -139,3 +139,4 @@ async def test_registrations_are_limited_per_address_on_the_page_and_the_api(app
         statuses.append(response.status_code)
     assert statuses[-1] == 429
     assert 429 not in statuses[:limit]
+    assert int(response.headers["Retry-After"]) >= 1

@@ -152,3 +152,17 @@ async def test_no_data_rides_in_a_client_side_session_cookie(app, cast):
     async with app.test_request_context("/"):
         with pytest.raises(RuntimeError):
             session["note"] = "kept on the client"
+
+
+@pytest.mark.parametrize("host", ["a" * 64, "a..b", ".", "a" * 64 + ":8000", "x." + "b" * 70])
+@pytest.mark.parametrize("path", ["/login", "/api/v1/me", "/static/css/app.css"])
+async def test_a_host_no_url_could_carry_is_a_plain_400(app, host, path):
+    response = await app.test_client().get(path, headers={"Host": host})
+    assert response.status_code == 400
+    assert "Host" in await response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("host", ["localhost", "localhost:8000", "127.0.0.1:8000", "[::1]:8000"])
+async def test_ordinary_hosts_are_served(app, host):
+    response = await app.test_client().get("/login", headers={"Host": host})
+    assert response.status_code == 200

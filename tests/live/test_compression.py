@@ -246,3 +246,21 @@ async def test_a_broken_frame_gets_a_close_frame_with_its_code(server, rita):
         assert await raw.close_code() == 1002
     finally:
         raw.close()
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    "offer",
+    [
+        "permessage-deflate; client_max_window_bits=abc",
+        "permessage-deflate; server_max_window_bits=abc",
+        'permessage-deflate; client_max_window_bits=""',
+    ],
+)
+async def test_an_offer_with_unreadable_window_bits_is_served_uncompressed(server, rita, offer):
+    raw, agreed = await RawSocket.open(server.port, rita.cookie(), offer)
+    try:
+        assert agreed == ""
+    finally:
+        raw.close()
+    assert await answers_a_ping(rita)

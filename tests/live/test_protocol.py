@@ -323,3 +323,18 @@ async def test_presence_and_read_markers(app, cast):
             assert (seen["user"]["id"], seen["message_id"]) == (cast.reporter.id, ack["message_id"])
         gone = await reporter.until("presence")
         assert [v["id"] for v in gone["viewers"]] == [cast.reporter.id]
+
+
+async def test_an_unexpected_failure_in_the_handshake_is_logged_and_refused(
+    app, cast, monkeypatch, caplog
+):
+    async def broken(_token):
+        raise RuntimeError("the session store broke")
+
+    monkeypatch.setattr("helpdesk.web.sessions.resolve_session", broken)
+    with pytest.raises(WebsocketResponseError) as refused:
+        async with cast.reporter.client.websocket("/ws") as socket:
+            await socket.receive()
+    assert refused.value.response.status_code == 500
+    failures = [r for r in caplog.records if r.getMessage() == "unhandled error on the socket /ws"]
+    assert failures and isinstance(failures[0].exc_info[1], RuntimeError)
