@@ -500,3 +500,11 @@ async def test_a_bad_dashboard_address_is_named_and_the_search_still_runs(app, c
     page = await text(await cast.reporter.client.get("/?q=window&cursor=not-a-page"))
     assert my_ticket_ids(page) == [found["id"]]
     assert "Page: " in page and "could not be used" in page
+
+
+async def test_the_ticket_page_names_the_reporters_account_beside_their_display_name(app, cast):
+    """Display names are free text: two people can both be "Sam Rivera". The username is not."""
+    await User.filter(id=cast.other.id).update(display_name=cast.reporter.user.display_name)
+    ticket = await create_ticket(cast.reporter.client)
+    page = await text(await cast.staff.client.get(f"/tickets/{ticket['id']}"))
+    assert f"(@{cast.reporter.user.username})" in page
