@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from quart import Quart
 
-from . import accounts, activity, auth, health, messages, notifications, reporters, tickets
+from . import (
+    accounts,
+    activity,
+    admin_mail,
+    auth,
+    health,
+    messages,
+    notifications,
+    reporters,
+    tickets,
+)
 
 API_PREFIX = "/api/v1"
 
 
 def register_api(app: Quart) -> None:
-    for module in (auth, notifications, accounts, reporters, tickets, messages, activity, health):
+    for module in (
+        auth,
+        notifications,
+        accounts,
+        admin_mail,
+        reporters,
+        tickets,
+        messages,
+        activity,
+        health,
+    ):
         app.register_blueprint(module.blueprint, url_prefix=API_PREFIX)

@@ -234,6 +234,14 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("PATCH", "/api/v1/users/<int:user_id>"): Route(
         "/api/v1/users/{other_user}", admin_only(200), body=lambda: {"is_active": True}
     ),
+    ("GET", "/api/v1/admin/mail"): Route("/api/v1/admin/mail", admin_only(200)),
+    ("POST", "/api/v1/admin/mail/<int:mail_id>/retry"): Route(
+        "/api/v1/admin/mail/987654/retry", admin_only(404), body=dict
+    ),
+    ("GET", "/admin/mail"): Route("/admin/mail", staff_only(200, anonymous=PAGE) | {"staff": 403}),
+    ("POST", "/admin/mail/<int:mail_id>/retry"): Route(
+        "/admin/mail/987654/retry", staff_only(404, anonymous=PAGE) | {"staff": 403}, form=dict
+    ),
 }
 SOCKET_ROUTES = {"/ws"}  # covered, room by room and op by op, in test_socket_matrix.py
 
