@@ -134,3 +134,15 @@ async def test_a_digest_reader_gets_nothing_at_once_then_one_mail_for_both_ticke
     assert "Is it the whole floor?" in mails[0].message
     assert "Toner is on order." in mails[0].message
     assert await PendingNotification.filter(state="pending").count() == 0
+
+
+async def test_a_reporters_mail_quotes_the_public_replies_and_never_an_internal_note(
+    quiet, people
+):
+    ticket = await create_ticket(people.reporter.client)
+    await reply(people.staff, ticket["id"], "Reporter sounds annoyed", internal=True)
+    await reply(people.staff, ticket["id"], "A technician is on the way.")
+    mails = await deliver(quiet)
+    assert [mail.to_address for mail in mails] == ["rita@campus.test"]
+    assert "A technician is on the way." in mails[0].message
+    assert "annoyed" not in mails[0].message
