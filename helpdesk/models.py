@@ -77,6 +77,9 @@ class User(Model):
     email_notifications = fields.CharField(
         max_length=16, default="immediate", db_default="immediate"
     )
+    # False only for a self-registered account whose address a confirmation link has yet to
+    # prove (registration limited to campus domains); every other account is confirmed.
+    email_confirmed = fields.BooleanField(default=True, db_default=True)
 
     class Meta:
         table = "user"
@@ -325,3 +328,25 @@ class OutboxMail(Model):
     class Meta:
         table = "outbox_mail"
         indexes = (("state", "next_attempt_at"), ("recipient_id", "created_at"))
+
+
+class TokenPurpose(StrEnum):
+    PASSWORD_RESET = "password_reset"
+    CONFIRM_ADDRESS = "confirm_address"
+
+
+class MailedToken(Model):
+    """A single-use link sent by mail: stored as the sha256 of the token, never the token."""
+
+    id = fields.CharField(primary_key=True, max_length=64)  # sha256 of the token, hex
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="mailed_tokens", on_delete=fields.CASCADE
+    )
+    purpose = fields.CharEnumField(TokenPurpose, max_length=16)
+    created_at = DatetimeField(default=utcnow)
+    expires_at = DatetimeField()
+    used_at = DatetimeField(null=True)
+
+    class Meta:
+        table = "mailed_token"
+        indexes = (("user_id", "purpose"),)
