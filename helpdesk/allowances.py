@@ -109,6 +109,7 @@ class Allowances:
     registration: Allowance  # new accounts, per client address
     chat: Allowance  # messages, per person
     report: Allowance  # new tickets, per reporter
+    account_mail: Allowance  # password resets and confirmation links, per address and account
 
     @classmethod
     def build(
@@ -122,6 +123,7 @@ class Allowances:
         chat_messages: int,
         chat_window_seconds: int,
         reports_per_hour: int,
+        account_mails_per_hour: int,
     ) -> Allowances:
         counts = Counts(broker_url, namespace)
         return cls(
@@ -160,5 +162,12 @@ class Allowances:
                 3600,
                 "you have reported many issues in the last hour; wait a while, "
                 "or add to one of them",
+            ),
+            account_mail=Allowance(
+                counts,
+                "account-mail",
+                account_mails_per_hour,
+                3600,
+                "many sign-in mails were asked for lately; check your inbox or try again later",
             ),
         )

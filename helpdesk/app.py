@@ -103,6 +103,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         chat_messages=settings.chat_messages,
         chat_window_seconds=settings.chat_window_seconds,
         reports_per_hour=settings.reports_per_hour,
+        account_mails_per_hour=settings.account_mails_per_hour,
     )
 
     app.broker = create_broker(settings.broker_url, settings.namespace)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "HELPDESK_"
 _TRUE = {"1", "true", "yes", "on"}
@@ -40,6 +41,9 @@ class Settings:
     chat_window_seconds: int = 10
     registrations_per_hour: int = 30  # new accounts from one client address an hour
     reports_per_hour: int = 20  # tickets a reporter may open an hour (staff are not limited)
+    account_mails_per_hour: int = 5  # password resets, confirmation links: per address, account
+    registration: str = "open"  # open | domains (campus addresses, confirmed by mail) | off
+    registration_domains: tuple[str, ...] = ()  # for `domains`: e.g. campus.example
     ws_queue_size: int = 256
     ws_rate_per_second: float = 10.0
     ws_burst: int = 30
@@ -60,11 +64,22 @@ class Settings:
     mail_gateway_bind: str = ""  # HOST:PORT: serve also runs the inbound mail gateway there
     consumer_poll_seconds: float = 1.0  # how often event-log consumers look for new events
     consumer_lease_seconds: float = 15.0  # a consumer's lease; another process takes over after
+    # Sign-in with the university's OpenID Connect provider, on when an issuer is set.
+    oidc_issuer: str = ""  # https://login.campus.example/realms/campus
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_staff_groups: tuple[str, ...] = ()  # members of any of these groups are staff
+    oidc_groups_claim: str = "groups"  # the claim, in the ID token or userinfo, listing them
+    password_login: bool = True  # false: only the university account signs in
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
 
 
 def _parse_bool(name: str, raw: str) -> bool:
@@ -102,6 +117,10 @@ def _parse_origins(_name: str, raw: str) -> tuple[str, ...]:
     return tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
 
 
+def _parse_names(_name: str, raw: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
+
+
 def _parse_value(name: str, annotation: str, raw: str) -> Any:
     if annotation == "bool":
         return _parse_bool(name, raw)
@@ -110,7 +129,8 @@ def _parse_value(name: str, annotation: str, raw: str) -> Any:
     if annotation == "float":
         return _parse_float(name, raw)
     if annotation.startswith("tuple"):
-        return _parse_origins(name, raw)
+        parse = _parse_origins if name == "allowed_origins" else _parse_names
+        return parse(name, raw)
     return raw.strip()
 
 
@@ -124,6 +144,44 @@ def _instance_secret(instance_path: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(secrets.token_urlsafe(48))
     return key_file.read_text().strip()
+
+
+def _check_oidc(values: Mapping[str, Any]) -> None:
+    """An issuer needs its client, over https (plain http only to this machine, for tests);
+    and passwords may be turned off only where there is another way to sign in."""
+    issuer = values.get("oidc_issuer", "")
+    if not issuer:
+        if not values.get("password_login", True):
+            raise ConfigError(
+                f"{ENV_PREFIX}PASSWORD_LOGIN can be false only with {ENV_PREFIX}OIDC_ISSUER set"
+            )
+        return
+    parts = urlsplit(issuer)
+    local = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+    if not (parts.scheme == "https" or local) or not parts.hostname:
+        raise ConfigError(
+            f"{ENV_PREFIX}OIDC_ISSUER must be an https:// URL (http:// only to 127.0.0.1 "
+            f"or localhost), not {issuer!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{ENV_PREFIX}OIDC_ISSUER must have no query or fragment")
+    for name in ("oidc_client_id", "oidc_client_secret"):
+        if not values.get(name):
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} is needed with {ENV_PREFIX}OIDC_ISSUER")
+
+
+def _check_registration(values: dict[str, Any]) -> None:
+    """Domains are kept lower-case without a leading @; `domains` needs at least one."""
+    mode = values.setdefault("registration", "open").lower()
+    if mode not in ("open", "domains", "off"):
+        raise ConfigError(f"{ENV_PREFIX}REGISTRATION must be open, domains or off, not {mode!r}")
+    domains = tuple(d.lower().lstrip("@") for d in values.get("registration_domains", ()))
+    if mode == "domains" and not domains:
+        raise ConfigError(
+            f"{ENV_PREFIX}REGISTRATION=domains needs {ENV_PREFIX}REGISTRATION_DOMAINS, "
+            "for example campus.example"
+        )
+    values["registration"], values["registration_domains"] = mode, domains
 
 
 def load_settings(
@@ -157,4 +215,6 @@ def load_settings(
         raise ConfigError(f"{ENV_PREFIX}NAMESPACE must be 1-40 of a-z, 0-9, '_' and '-'")
     if not values["database_url"].startswith(("sqlite:", "postgres://", "postgresql://")):
         raise ConfigError(f"{ENV_PREFIX}DATABASE_URL must be an sqlite:// or postgres:// URL")
+    _check_registration(values)
+    _check_oidc(values)
     return Settings(**values, extra=extra)

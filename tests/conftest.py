@@ -102,6 +102,7 @@ def unlimited_allowances() -> Allowances:
         chat_messages=plenty,
         chat_window_seconds=10,
         reports_per_hour=plenty,
+        account_mails_per_hour=plenty,
     )
 
 

@@ -15,15 +15,18 @@ from typing import Protocol, TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 from zxcvbn import zxcvbn
 
 from ..allowances import Allowance
 from ..errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
-from ..models import AuthSession, Role, User, utcnow
+from ..models import AuthSession, Role, TokenPurpose, User, utcnow
 from ..sql import Database
+from . import mailed_tokens
 from .fields import in_id_range
 
 SESSION_LIFETIME = timedelta(days=30)
+RESET_LIFETIME = timedelta(hours=1)
 MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 2  # zxcvbn: 0 too guessable ... 4 very unguessable
 
@@ -88,6 +91,7 @@ async def create_user(
     email: str | None = None,
     role: Role = Role.USER,
     enforce_policy: bool = True,
+    email_confirmed: bool = True,
 ) -> User:
     """Create an account; a taken username is a validation error on `username`."""
     display_name = display_name or username
@@ -102,6 +106,7 @@ async def create_user(
             email=email or None,
             password_hash=await hash_password(password),
             role=role,
+            email_confirmed=email_confirmed,
         )
     except IntegrityError:
         raise ValidationFailed("that username is taken", field="username") from None
@@ -227,6 +232,31 @@ class Sessions:
         user.password_hash = await hash_password(new)
         await user.save(update_fields=["password_hash"])
         await self.end_all(user.id, keep=session_key)
+
+    async def reset_password(self, token: str, new: str) -> User:
+        """Set a new password with a mailed reset token, and sign the account out everywhere:
+        whoever knew the old password loses their sessions and sockets. The token is spent
+        only once the new password passes the policy, so a weak try can be corrected. It also
+        confirms the address, since the link arrived there."""
+        user = await mailed_tokens.holder(token, TokenPurpose.PASSWORD_RESET)
+        if user is None:
+            raise NotFound("this link is not valid any more")
+        check_password_policy(new, username=user.username, display_name=user.display_name)
+        password_hash = await hash_password(new)
+        async with in_transaction() as connection:
+            if (
+                await mailed_tokens.spend(token, TokenPurpose.PASSWORD_RESET, connection=connection)
+                is None
+            ):
+                raise NotFound("this link is not valid any more")
+            await mailed_tokens.spend_all(user, TokenPurpose.PASSWORD_RESET, connection=connection)
+            await (
+                User.filter(id=user.id)
+                .using_db(connection)
+                .update(password_hash=password_hash, email_confirmed=True)
+            )
+        await self.end_all(user.id)
+        return user
 
     async def set_active(self, admin: User, user_id: int, active: bool) -> User:
         """Admins (de)activate accounts; deactivation signs the account out everywhere."""

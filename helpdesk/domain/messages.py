@@ -7,6 +7,7 @@ from ..errors import Conflict, Forbidden
 from ..models import Message, Status, User
 from .access import visible_ticket
 from .message_writer import Draft, MessageWriter, Posted
+from .registration import require_confirmed
 
 MESSAGE_PAGE = 200
 
@@ -23,6 +24,7 @@ async def post_message(
 ) -> Posted:
     """Check the rules and the author's chat allowance, then store the message and its events
     with the writer's next batch; the same `client_id` again returns the first message."""
+    require_confirmed(author)
     ticket = await visible_ticket(author, ticket_id)
     if internal and not author.is_staff:
         raise Forbidden("only staff may write internal notes", field="internal")

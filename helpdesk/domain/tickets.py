@@ -27,6 +27,7 @@ from ..sql import dialect_of
 from .access import require_staff, visible_ticket
 from .events import EventLog, ticket_audience
 from .fields import MAX_ID, in_id_range
+from .registration import require_confirmed
 from .serialize import ticket_json, user_ref
 from .workflow import check_transition
 
@@ -79,6 +80,7 @@ async def create_ticket(
     """Report a problem: one's own, or (staff only) on behalf of a reporter who phoned in.
     Reporters have an hourly allowance, so a script or a stuck form cannot flood every board;
     staff, who log calls for others, have none."""
+    require_confirmed(user)
     reporter = await _reporter_for(user, draft.reporter_id)
     if not user.is_staff:
         await allowances.report.take(f"user:{user.id}")
