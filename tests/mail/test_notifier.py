@@ -136,9 +136,7 @@ async def test_a_digest_reader_gets_nothing_at_once_then_one_mail_for_both_ticke
     assert await PendingNotification.filter(state="pending").count() == 0
 
 
-async def test_a_reporters_mail_quotes_the_public_replies_and_never_an_internal_note(
-    quiet, people
-):
+async def test_a_reporters_mail_quotes_the_public_replies_and_never_an_internal_note(quiet, people):
     ticket = await create_ticket(people.reporter.client)
     await reply(people.staff, ticket["id"], "Reporter sounds annoyed", internal=True)
     await reply(people.staff, ticket["id"], "A technician is on the way.")
