@@ -80,9 +80,14 @@ class User(Model):
     # False only for a self-registered account whose address a confirmation link has yet to
     # prove (registration limited to campus domains); every other account is confirmed.
     email_confirmed = fields.BooleanField(default=True, db_default=True)
+    # The person at the university's sign-in provider: linked by the provider's subject, never
+    # by an email address, which can change or pass to someone else.
+    oidc_issuer = fields.CharField(max_length=255, null=True)
+    oidc_subject = fields.CharField(max_length=255, null=True)
 
     class Meta:
         table = "user"
+        unique_together = (("oidc_issuer", "oidc_subject"),)
 
     @property
     def is_staff(self) -> bool:

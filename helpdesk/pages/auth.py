@@ -5,8 +5,10 @@ from __future__ import annotations
 from quart import Blueprint, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 
-from ..errors import HelpdeskError, RateLimited
+from ..errors import Forbidden, HelpdeskError, RateLimited
 from ..schemas import LoginIn, RegisterIn
+from ..web.context import services
+from ..web.oidc import end_session_url
 from ..web.redirects import local_path, safe_next
 from ..web.sessions import current_account, log_in, sign_out, sign_up
 from .forms import error_for_form, parse_form
@@ -31,6 +33,8 @@ async def login() -> ResponseReturnValue:
         except RateLimited as error:
             errors, status = error_for_form(error), 429
             headers["Retry-After"] = str(error.retry_after)
+        except Forbidden as error:  # passwords are turned off here
+            errors, status = error_for_form(error), error.status
         except HelpdeskError as error:
             errors, status = {"form": "Wrong username or password."}, error.status
         else:
@@ -70,5 +74,7 @@ async def register() -> ResponseReturnValue:
 
 @blueprint.post("/logout")
 async def logout() -> ResponseReturnValue:
+    account = await current_account()
     await sign_out()
-    return redirect(url_for("auth.login"))
+    provider_logout = await end_session_url(services().settings, account)
+    return redirect(provider_logout or url_for("auth.login"))

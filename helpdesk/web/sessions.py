@@ -8,7 +8,7 @@ from quart.wrappers import BaseRequestWebsocket, Response
 from quart_auth import Action, AuthUser, current_user, login_user, logout_user
 
 from ..domain.accounts import SignedIn, create_user, resolve_session, start_session
-from ..errors import Unauthenticated
+from ..errors import Forbidden, Unauthenticated
 from ..models import User
 from .context import services
 
@@ -85,22 +85,36 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def require_password_login() -> None:
+    """Local passwords can be turned off (HELPDESK_PASSWORD_LOGIN=false), leaving the
+    university account as the one way in; the API and the pages both ask here."""
+    if not services().settings.password_login:
+        raise Forbidden("password sign-in is turned off here: sign in with your university account")
+
+
 async def log_in(username: str, password: str) -> User:
     """Check the credentials within the sign-in allowance, then replace any session this
     browser had with a new one."""
-    app = services()
-    user = await app.sessions.check_login(client_address(), username, password)
+    require_password_login()
+    user = await services().sessions.check_login(client_address(), username, password)
+    await sign_in_afresh(user)
+    return user
+
+
+async def sign_in_afresh(user: User) -> None:
+    """End the session this browser had, if any, and start a new one for `user`: whatever way
+    a person signs in, nobody is left signed in under the old cookie."""
     previous = await current_session()
     if previous is not None:
-        await app.sessions.end(previous.session_key)
+        await services().sessions.end(previous.session_key)
     await sign_in(user)
-    return user
 
 
 async def sign_up(
     username: str, password: str, *, display_name: str | None, email: str | None
 ) -> User:
     """Make a reporter account within the address's allowance of new accounts, and sign it in."""
+    require_password_login()
     await services().allowances.registration.take(f"addr:{client_address()}")
     user = await create_user(username, password, display_name=display_name, email=email)
     await sign_in(user)

@@ -84,6 +84,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/login", everyone(401), form=lambda: {"username": "nobody", "password": "wrong-password"}
     ),
     ("GET", "/register"): Route("/register", everyone(200)),
+    # university sign-in is for anyone, and not found where it is not set up (as here): its
+    # answers set up are in tests/pages/test_oidc.py
+    ("GET", "/login/oidc"): Route("/login/oidc", everyone(404)),
+    ("GET", "/login/oidc/callback"): Route("/login/oidc/callback?code=x&state=y", everyone(404)),
     ("POST", "/register"): Route(
         "/register",
         everyone(302),
