@@ -336,7 +336,7 @@ class OutboxMail(Model):
 
 
 class TokenPurpose(StrEnum):
-    PASSWORD_RESET = "password_reset"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (the name of a purpose, not a password)
     CONFIRM_ADDRESS = "confirm_address"
 
 

@@ -63,6 +63,24 @@ class PasswordChangeIn(StrictModel):
     new_password: Password
 
 
+MailedToken = Annotated[str, Field(min_length=1, max_length=128), Text]
+
+
+class PasswordResetIn(StrictModel):
+    login: Annotated[
+        str, Field(min_length=1, max_length=254, description="username or email address"), Text
+    ]
+
+
+class PasswordResetConfirmIn(StrictModel):
+    token: MailedToken
+    new_password: Password
+
+
+class AddressConfirmIn(StrictModel):
+    token: MailedToken
+
+
 class TicketIn(StrictModel):
     title: Title
     description: Description

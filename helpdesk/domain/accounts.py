@@ -112,6 +112,15 @@ async def create_user(
         raise ValidationFailed("that username is taken", field="username") from None
 
 
+async def accounts_for_login(login: str) -> list[User]:
+    """The active accounts a "forgot my password" names: by username, or all with that email
+    address (addresses are not unique)."""
+    login = login.strip()
+    if "@" in login:
+        return await User.filter(email__iexact=login, is_active=True).order_by("id")
+    return await User.filter(username=login_name(login), is_active=True)
+
+
 async def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None; as slow for unknown names as for known."""
     user = await User.get_or_none(username=login_name(username))
@@ -241,13 +250,16 @@ class Sessions:
         user = await mailed_tokens.holder(token, TokenPurpose.PASSWORD_RESET)
         if user is None:
             raise NotFound("this link is not valid any more")
-        check_password_policy(new, username=user.username, display_name=user.display_name)
+        try:
+            check_password_policy(new, username=user.username, display_name=user.display_name)
+        except ValidationFailed as error:
+            raise ValidationFailed(error.detail, field="new_password") from None
         password_hash = await hash_password(new)
-        async with in_transaction() as connection:
-            if (
-                await mailed_tokens.spend(token, TokenPurpose.PASSWORD_RESET, connection=connection)
-                is None
-            ):
+        async with in_transaction("default") as connection:
+            spent = await mailed_tokens.spend(
+                token, TokenPurpose.PASSWORD_RESET, connection=connection
+            )
+            if spent is None:  # used by a second click racing this one
                 raise NotFound("this link is not valid any more")
             await mailed_tokens.spend_all(user, TokenPurpose.PASSWORD_RESET, connection=connection)
             await (

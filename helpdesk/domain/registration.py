@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from tortoise.transactions import in_transaction
 
+from ..config import Settings
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..models import TokenPurpose, User
 from . import mailed_tokens
@@ -32,6 +33,10 @@ class Registration:
 
     mode: RegistrationMode = RegistrationMode.OPEN
     domains: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Registration:
+        return cls(RegistrationMode(settings.registration), settings.registration_domains)
 
     @property
     def is_open(self) -> bool:
@@ -86,7 +91,7 @@ def require_confirmed(user: User) -> None:
 
 async def confirm_address(token: str) -> User:
     """Spend a mailed confirmation token: its account may report and write from now on."""
-    async with in_transaction() as connection:
+    async with in_transaction("default") as connection:
         user = await mailed_tokens.spend(token, TokenPurpose.CONFIRM_ADDRESS, connection=connection)
         if user is None:
             raise NotFound("this link is not valid any more")

@@ -214,3 +214,59 @@ def compose_digest(
             ],
         },
     )
+
+
+def _account_message(
+    settings: MailSettings, recipient: User, subject: str, template: str, context: dict[str, Any]
+) -> EmailMessage:
+    """A mail about the account itself (a reset, a confirmation): asked for by its reader, so
+    not a notification: no unsubscribe, no reply address."""
+    if not recipient.email:
+        raise ValueError(f"user {recipient.id} has no email address")
+    context = {**context, "recipient_name": recipient.display_name, "username": recipient.username}
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = subject
+    message["From"] = settings.mail_from
+    message["To"] = formataddr((_one_line(recipient.display_name), recipient.email))
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(idstring=template, domain=settings.host)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    environment = _templates()
+    text = environment.get_template(f"{template}.txt").render(context)
+    html = environment.get_template(f"{template}.html").render(context)
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return message
+
+
+def password_reset_url(settings: MailSettings, token: str) -> str:
+    return f"{settings.public_url}/password-reset/{token}"
+
+
+def confirm_address_url(settings: MailSettings, token: str) -> str:
+    return f"{settings.public_url}/confirm-address/{token}"
+
+
+def compose_password_reset(settings: MailSettings, recipient: User, token: str) -> EmailMessage:
+    """The link that sets a new password, for someone who asked for one."""
+    return _account_message(
+        settings,
+        recipient,
+        "Set a new Campus Helpdesk password",
+        "password_reset",
+        {"url": password_reset_url(settings, token)},
+    )
+
+
+def compose_address_confirmation(
+    settings: MailSettings, recipient: User, token: str
+) -> EmailMessage:
+    """The link that proves a new account's address, so it may start reporting."""
+    return _account_message(
+        settings,
+        recipient,
+        "Confirm your Campus Helpdesk address",
+        "confirm_address",
+        {"url": confirm_address_url(settings, token)},
+    )

@@ -7,7 +7,8 @@ from quart.sessions import SessionInterface, SessionMixin
 from quart.wrappers import BaseRequestWebsocket, Response
 from quart_auth import Action, AuthUser, current_user, login_user, logout_user
 
-from ..domain.accounts import SignedIn, create_user, resolve_session, start_session
+from ..domain.accounts import SignedIn, resolve_session, start_session
+from ..domain.registration import Registration, register
 from ..errors import Forbidden, Unauthenticated
 from ..models import User
 from .context import services
@@ -113,9 +114,11 @@ async def sign_in_afresh(user: User) -> None:
 async def sign_up(
     username: str, password: str, *, display_name: str | None, email: str | None
 ) -> User:
-    """Make a reporter account within the address's allowance of new accounts, and sign it in."""
+    """Make a reporter account within the address's allowance of new accounts, as the
+    registration policy allows (unconfirmed with campus domains), and sign it in."""
     require_password_login()
     await services().allowances.registration.take(f"addr:{client_address()}")
-    user = await create_user(username, password, display_name=display_name, email=email)
+    registration = Registration.from_settings(services().settings)
+    user = await register(registration, username, password, display_name=display_name, email=email)
     await sign_in(user)
     return user

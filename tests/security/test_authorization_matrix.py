@@ -27,6 +27,13 @@ def database_url(tmp_path, sqlite_template):
     return sqlite_copy(sqlite_template, tmp_path)
 
 
+@pytest.fixture
+def app_settings(app_settings):
+    """Each route is called by every caller from one address: more than the account-mail
+    allowance (its limits have tests of their own)."""
+    return {**app_settings, "account_mails_per_hour": 1000}
+
+
 @dataclass(frozen=True)
 class Route:
     """How to call one route, and what each caller must get back."""
@@ -115,6 +122,18 @@ ROUTES: dict[tuple[str, str], Route] = {
         everyone(201),
         body=lambda: {"username": unique("api"), "password": "heater-broken-214"},
     ),
+    # mailed tokens are the authority: a forged one is 404 whoever asks
+    ("POST", "/api/v1/auth/password-reset"): Route(
+        "/api/v1/auth/password-reset", everyone(202), body=lambda: {"login": unique("who")}
+    ),
+    ("POST", "/api/v1/auth/password-reset/confirm"): Route(
+        "/api/v1/auth/password-reset/confirm",
+        everyone(404),
+        body=lambda: {"token": FORGED_TOKEN, "new_password": "a-brand-new-passphrase"},
+    ),
+    ("POST", "/api/v1/auth/confirm-address"): Route(
+        "/api/v1/auth/confirm-address", everyone(404), body=lambda: {"token": FORGED_TOKEN}
+    ),
     # any signed-in person
     ("GET", "/"): Route("/", signed_in(200, anonymous=PAGE) | {"staff": 302, "admin": 302}),
     ("GET", "/tickets/new"): Route("/tickets/new", signed_in(200, anonymous=PAGE)),
@@ -149,6 +168,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         },
     ),
     ("POST", "/api/v1/auth/logout"): Route("/api/v1/auth/logout", signed_in(204)),
+    # every account here is confirmed already
+    ("POST", "/api/v1/me/confirmation"): Route("/api/v1/me/confirmation", signed_in(409)),
     ("GET", "/api/v1/me/notifications"): Route("/api/v1/me/notifications", signed_in(200)),
     ("PUT", "/api/v1/me/notifications"): Route(
         "/api/v1/me/notifications", signed_in(200), body=lambda: {"email": "digest"}
