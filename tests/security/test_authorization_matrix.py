@@ -131,6 +131,23 @@ ROUTES: dict[tuple[str, str], Route] = {
         everyone(404),
         body=lambda: {"token": FORGED_TOKEN, "new_password": "a-brand-new-passphrase"},
     ),
+    ("GET", "/password-reset"): Route("/password-reset", everyone(200)),
+    ("POST", "/password-reset"): Route(
+        "/password-reset", everyone(200), form=lambda: {"login": unique("who")}
+    ),
+    ("GET", "/password-reset/<token>"): Route(f"/password-reset/{FORGED_TOKEN}", everyone(404)),
+    ("POST", "/password-reset/<token>"): Route(
+        f"/password-reset/{FORGED_TOKEN}",
+        everyone(404),
+        form=lambda: {"new_password": "a-brand-new-passphrase"},
+    ),
+    ("GET", "/confirm-address/<token>"): Route(f"/confirm-address/{FORGED_TOKEN}", everyone(404)),
+    ("POST", "/confirm-address/<token>"): Route(
+        f"/confirm-address/{FORGED_TOKEN}", everyone(404), form=dict
+    ),
+    # signed out: the sign-in form; confirmed already (everyone here): on to the home page
+    ("GET", "/confirm-address"): Route("/confirm-address", everyone(302)),
+    ("POST", "/confirm-address"): Route("/confirm-address", everyone(302), form=dict),
     ("POST", "/api/v1/auth/confirm-address"): Route(
         "/api/v1/auth/confirm-address", everyone(404), body=lambda: {"token": FORGED_TOKEN}
     ),
