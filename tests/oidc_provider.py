@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import oidc_provider_mock
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 
 @dataclass
@@ -78,6 +78,15 @@ class _Body:
 class Provider:
     issuer: str
     tampering: Tampering
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        """Stop answering, as a provider that went down; once stopped, nothing more."""
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.thread.join()
+            self.server.server_close()
 
     def set_user(self, sub: str, **claims: Any) -> None:
         """What the provider says about `sub` from now on (the mock's own user endpoint)."""
@@ -114,9 +123,8 @@ def running_provider(token_lifetime: timedelta = timedelta(hours=1)) -> Iterator
     server = make_server("127.0.0.1", 0, TamperingProxy(app, tampering), threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
+    provider = Provider(f"http://127.0.0.1:{server.server_port}", tampering, server, thread)
     try:
-        yield Provider(f"http://127.0.0.1:{server.server_port}", tampering)
+        yield provider
     finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+        provider.stop()

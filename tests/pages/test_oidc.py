@@ -369,3 +369,16 @@ async def test_without_passwords_the_password_api_answers_403(app_settings):
         )
         assert register.status_code == 403
         assert not await User.exists(username="newbie")
+
+
+async def test_a_provider_gone_during_the_sign_in_is_a_plain_message(app_settings):
+    with running_provider() as brief:
+        person(brief, "cut-sub")
+        async with served({**app_settings, **oidc_settings(brief.issuer)}) as app:
+            client = app.test_client()
+            back = brief.authorize(await start(client), "cut-sub")
+            brief.stop()
+            response = await client.get(local(back))
+            assert response.status_code == 503
+            assert "cannot be reached" in await refusal(response)
+            assert not await User.exists(oidc_subject="cut-sub")
