@@ -62,6 +62,11 @@ class MessageWriter:
         self._waiting: list[tuple[Draft, asyncio.Future[Posted]]] = []
         self._writer: asyncio.Task[None] | None = None
 
+    @property
+    def event_log(self) -> EventLog:
+        """The log its batches are written to, for a change that goes with a message."""
+        return self._event_log
+
     async def write(self, draft: Draft) -> Posted:
         """Store `draft` with the next batch; the same `client_id` again returns the first one.
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from ..allowances import Allowances
-from ..errors import Conflict, Forbidden
+from ..errors import Conflict, Forbidden, InvalidTransition
 from ..models import Message, Status, User
 from .access import visible_ticket
 from .message_writer import Draft, MessageWriter, Posted
 from .registration import require_confirmed
+from .tickets import change_status
 
 MESSAGE_PAGE = 200
 
@@ -21,16 +24,29 @@ async def post_message(
     *,
     internal: bool = False,
     client_id: str | None = None,
+    reopen_note: str | None = None,
 ) -> Posted:
     """Check the rules and the author's chat allowance, then store the message and its events
-    with the writer's next batch; the same `client_id` again returns the first message."""
+    with the writer's next batch; the same `client_id` again returns the first message.
+
+    With `reopen_note`, a reporter's message on their own closed ticket reopens it with that
+    note (a reply by mail has no reopen button) instead of being refused; only once the
+    allowance is taken, so a refused message changes nothing.
+    """
     require_confirmed(author)
     ticket = await visible_ticket(author, ticket_id)
     if internal and not author.is_staff:
         raise Forbidden("only staff may write internal notes", field="internal")
-    if not author.is_staff and ticket.status == Status.CLOSED:
+    closed = not author.is_staff and ticket.status == Status.CLOSED
+    reopens = closed and reopen_note is not None and ticket.reporter_id == author.id
+    if closed and not reopens:
         raise Conflict("this ticket is closed; reopen it to continue the conversation")
     await allowances.chat.take(f"user:{author.id}")
+    if reopens:
+        with contextlib.suppress(InvalidTransition):  # reopened in the meantime
+            ticket = await change_status(
+                writer.event_log, author, ticket_id, Status.ACTIVE, reopen_note, None
+            )
     return await writer.write(Draft(author, ticket, body, internal, client_id))
 
 
