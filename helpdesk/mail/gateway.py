@@ -9,22 +9,29 @@ Who may write: the From header must be the token's user's address (case-insensit
 envelope sender (MAIL FROM) may differ, since mail sent "as" a campus address from another
 provider, or through a forwarder, carries that provider's address there; but it must not be
 empty, because the null sender marks bounces and automatic replies (RFC 5321, RFC 3834), which
-are never posted, and neither is a mail whose Auto-Submitted header says it is one.
+are never posted, and neither is a mail whose headers say it is one (`automatic`).
+
+Reading a mail (the MIME parse, the HTML as text, the quote parser) is work for the CPU, so it
+runs on a small pool of threads of the gateway's own, not on the event loop that serves every
+request and socket, and within `READ_SECONDS`. The parsers hold the GIL while they match, so
+the loop keeps its turns only because every input they see is bounded (see `replies`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import socket
 import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.policy import default
-from typing import Any
+from email.policy import EmailPolicy, default
+from typing import Any, TypeVar
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pydantic import TypeAdapter, ValidationError
@@ -35,15 +42,13 @@ from ..domain.events import EventLog
 from ..domain.fields import Body
 from ..domain.message_writer import MessageWriter
 from ..domain.messages import post_message
-from ..domain.tickets import change_status
 from ..errors import (
     HelpdeskError,
-    InvalidTransition,
     RateLimited,
     ServiceUnavailable,
     ValidationFailed,
 )
-from ..models import Message, Status, Ticket, User
+from ..models import Message, User
 from .replies import UnreadableMail, reply_text
 from .tokens import ReplyTarget, parse_reply_address
 
@@ -53,6 +58,19 @@ MAX_MAIL_BYTES = 1024 * 1024  # a reply with its quotes; attachments are not tak
 REOPEN_NOTE = "Reopened by a reply by mail"
 DEFAULT_BIND = "127.0.0.1:8025"
 _BODY: TypeAdapter[str] = TypeAdapter(Body)
+# Bounded inputs read in well under a second; past this the pool is busy, so the MTA retries.
+READ_SECONDS = 5.0
+# Two readers: parallel hostile mails wait for them instead of taking every thread.
+READERS = 2
+# No honest From, Message-ID or Content-Type header is this long, and the address parser of the
+# standard library takes time that grows faster than its input.
+MAX_HEADER_CHARS = 2_000
+# A reply and a few attachments; the standard library's parser takes a quarter of a millisecond
+# a part (parsing its headers) and recurses once a level of nesting.
+MAX_PARTS = 200
+AUTOMATIC_PRECEDENCE = frozenset({"auto_reply", "bulk", "junk"})
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 class Refused(Exception):
@@ -61,6 +79,31 @@ class Refused(Exception):
     def __init__(self, reply: str) -> None:
         super().__init__(reply)
         self.reply = reply
+
+
+class _BoundedHeaders(HeaderRegistry):
+    """The standard headers, but none parsed past `MAX_HEADER_CHARS`."""
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        if len(value) > MAX_HEADER_CHARS:
+            raise Refused(f"550 5.6.0 the mail's {name} header is too long to read")
+        return super().__call__(name, value)
+
+
+class _CountedParts:
+    """Makes the parts of one mail for the parser, up to `MAX_PARTS` of them."""
+
+    def __init__(self) -> None:
+        self.made = 0
+
+    def __call__(self, policy: EmailPolicy) -> EmailMessage:
+        self.made += 1
+        if self.made > MAX_PARTS:
+            raise Refused(f"550 5.6.0 the mail has more than {MAX_PARTS} parts")
+        return EmailMessage(policy=policy)
+
+
+_POLICY = default.clone(header_factory=_BoundedHeaders())
 
 
 @dataclass(frozen=True)
@@ -99,6 +142,7 @@ class ReplyHandler:
     def __init__(self, services: GatewayServices) -> None:
         self.services = services
         self.delivering: set[asyncio.Task[Any]] = set()
+        self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="mail-reader")
 
     def target(self, address: str) -> ReplyTarget | None:
         settings = self.services.settings
@@ -140,19 +184,22 @@ class ReplyHandler:
         log.exception("mail gateway session failed", exc_info=error)
         return "451 4.3.0 the helpdesk could not take this mail now; try again later"
 
+    def close(self) -> None:
+        """Let the readers go; a mail still being read is answered by its time limit."""
+        self._readers.shutdown(wait=False, cancel_futures=True)
+
     async def deliver(self, envelope: Envelope) -> None:
-        """Post the mail's reply text as its token's user's message on its token's ticket."""
+        """Post the mail's reply text as its token's user's message on its token's ticket; a
+        reporter's reply reopens their closed ticket."""
         target = self.target(envelope.rcpt_tos[0])
         assert target is not None  # checked at RCPT
         raw = envelope.original_content or b""
-        message = BytesParser(policy=default).parsebytes(raw)
-        assert isinstance(message, EmailMessage)
+        message = await self._read(_parse, raw)
         user = await _sender(message, envelope.mail_from or "", target)
-        text = _text(message)
+        text = await self._read(_text, message)
         client_id = _client_id(target.ticket_id, message, raw)
         if await Message.exists(author_id=user.id, client_id=client_id):
             return  # the MTA sent this mail again: it is posted already
-        await self._reopen_if_closed(user, target.ticket_id)
         services = self.services
         await post_message(
             services.message_writer,
@@ -161,28 +208,50 @@ class ReplyHandler:
             target.ticket_id,
             text,
             client_id=client_id,
+            reopen_note=REOPEN_NOTE,
         )
 
-    async def _reopen_if_closed(self, user: User, ticket_id: int) -> None:
-        """A reporter's reply reopens their closed ticket, as it does on the web."""
-        ticket = await Ticket.get_or_none(id=ticket_id)
-        if ticket is None or ticket.reporter_id != user.id or ticket.status != Status.CLOSED:
-            return
-        with contextlib.suppress(InvalidTransition):  # reopened in the meantime
-            await change_status(
-                self.services.event_log, user, ticket_id, Status.ACTIVE, REOPEN_NOTE, None
-            )
+    async def _read(self, work: Callable[[_T], _R], argument: _T) -> _R:
+        """`work(argument)` on the readers, off the event loop, within `READ_SECONDS`."""
+        loop = asyncio.get_running_loop()
+        reading = loop.run_in_executor(self._readers, work, argument)
+        try:
+            return await asyncio.wait_for(reading, READ_SECONDS)
+        except TimeoutError:
+            raise Refused(
+                "451 4.3.0 the helpdesk could not read this mail in time; try again later"
+            ) from None
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    policy = _POLICY.clone(message_factory=_CountedParts())
+    message = BytesParser(policy=policy).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def automatic(message: EmailMessage) -> bool:
+    """Whether the mail says a program sent it: RFC 3834's Auto-Submitted (anything but "no"),
+    or the older marks that out-of-office responders still use instead."""
+    submitted = str(message.get("Auto-Submitted", "no")).split(";")[0].strip().lower()
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    return (
+        submitted != "no"
+        or precedence in AUTOMATIC_PRECEDENCE
+        or "X-Autoreply" in message
+        or "X-Autorespond" in message
+    )
 
 
 async def _sender(message: EmailMessage, mail_from: str, target: ReplyTarget) -> User:
     """The token's user, if the mail is theirs and not an automatic one."""
     if mail_from in ("", "<>"):
         raise Refused("550 5.7.1 bounces and automatic replies are not posted")
-    if str(message.get("Auto-Submitted", "no")).strip().lower() != "no":
+    if automatic(message):
         raise Refused("550 5.7.1 automatic replies are not posted")
     try:
         addresses = message["From"].addresses if message["From"] is not None else ()
-    except (IndexError, ValueError):  # a From header too broken to read
+    except (IndexError, ValueError, RecursionError):  # a From header too broken to read
         addresses = ()
     if len(addresses) != 1:
         raise Refused("550 5.7.1 the mail must have exactly one From address")
@@ -274,6 +343,7 @@ class MailGateway:
         self._server.close()
         if self.handler.delivering:
             await asyncio.wait(set(self.handler.delivering), timeout=grace_seconds)
+        self.handler.close()
         for session in list(self._sessions):
             if session.transport is not None:
                 session.transport.close()

@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import Any
 
 import aiosmtplib
 import pytest
 
 from helpdesk.errors import RateLimited
-from helpdesk.mail.gateway import MAX_MAIL_BYTES, MailGateway
+from helpdesk.mail import gateway as gateway_module
+from helpdesk.mail import replies
+from helpdesk.mail.gateway import MAX_MAIL_BYTES, MAX_PARTS, MailGateway
 from helpdesk.mail.tokens import reply_address
 from helpdesk.models import Message, Role, Status, StatusChange, Ticket, User
 from helpdesk.server import mail_gateway
@@ -348,3 +352,207 @@ def test_the_mail_gateway_command_serves_the_domain_and_stops_on_sigterm(tmp_pat
         gateway.send_signal(signal.SIGTERM)
         output, _ = gateway.communicate(timeout=30)
     assert gateway.returncode == 0, output
+
+
+class Spy:
+    """Wraps a parser the gateway calls, and keeps what it was handed."""
+
+    def __init__(self, real: Callable[..., Any]) -> None:
+        self.real = real
+        self.inputs: list[str] = []
+
+    def __call__(self, text: str, *args: Any, **kwargs: Any) -> Any:
+        self.inputs.append(text)
+        return self.real(text, *args, **kwargs)
+
+
+def quote_parser_spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
+    spy = Spy(replies.ParsedReply)
+    monkeypatch.setattr(replies, "ParsedReply", lambda text, **options: spy(text, **options))
+    return spy
+
+
+async def test_a_run_of_blank_lines_reaches_the_quote_parser_as_one(
+    app, gateway, cast, rita, monkeypatch
+):
+    spy = quote_parser_spy(monkeypatch)
+    ticket = await create_ticket(cast.reporter.client)
+    to = address_for(app, ticket["id"], rita.id)
+    reply = await send(
+        gateway.address, mail("rita@campus.example", to, "hi\r\n" + "\r\n" * 10_000), to=to
+    )
+    assert reply.code == 250
+    assert await bodies(ticket["id"]) == ["hi"]
+    assert spy.inputs and all("\n\n\n" not in text for text in spy.inputs)
+
+
+async def test_the_quote_parser_reads_a_bounded_number_of_lines(
+    app, gateway, cast, rita, monkeypatch
+):
+    spy = quote_parser_spy(monkeypatch)
+    ticket = await create_ticket(cast.reporter.client)
+    to = address_for(app, ticket["id"], rita.id)
+    reply = await send(gateway.address, mail("rita@campus.example", to, "a\n" * 8_000), to=to)
+    assert reply.code == 550 and "5000 characters" in reply.text
+    assert spy.inputs
+    assert all(text.count("\n") < replies.SCANNED_LINES for text in spy.inputs)
+    assert all(len(text) <= replies.SCANNED_CHARS for text in spy.inputs)
+
+
+async def test_html_reaches_the_converter_cut_to_a_bounded_length(
+    app, gateway, cast, rita, monkeypatch
+):
+    spy = Spy(replies.get_text)
+    monkeypatch.setattr(replies, "get_text", spy)
+    ticket = await create_ticket(cast.reporter.client)
+    to = address_for(app, ticket["id"], rita.id)
+    rows = "<tr><td>x</td></tr>\n" * (MAX_MAIL_BYTES // 22)
+    message = mail("rita@campus.example", to, "unused")
+    message.set_content(f"<p>Still broken.</p><table>{rows}</table>", subtype="html")
+    reply = await send(gateway.address, message, to=to)
+    assert reply.code == 250
+    assert spy.inputs and all(len(html) <= replies.HTML_CHARS for html in spy.inputs)
+    [body] = await bodies(ticket["id"])
+    assert body.startswith("Still broken.\n\nx\nx\n")  # the top of it, as far as was read
+
+
+@pytest.fixture
+def slow_reading(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowReading]:
+    reading = SlowReading()
+    monkeypatch.setattr(gateway_module, "reply_text", reading)
+    yield reading
+    reading.release.set()  # the reader thread ends with the test, whatever it asserted
+
+
+class SlowReading:
+    """A reply parser that works until the test releases it, as a hostile mail would."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.released: list[bool] = []
+
+    def __call__(self, message: EmailMessage) -> str:
+        self.started.set()
+        self.released.append(self.release.wait(timeout=10))
+        return "Read at last."
+
+
+async def test_the_app_answers_requests_while_a_mail_is_being_read(
+    app, gateway, cast, rita, slow_reading
+):
+    ticket = await create_ticket(cast.reporter.client)
+    to = address_for(app, ticket["id"], rita.id)
+    sending = asyncio.create_task(
+        send(gateway.address, mail("rita@campus.example", to, "x"), to=to)
+    )
+    assert await asyncio.to_thread(slow_reading.started.wait, 10)
+    answer = await cast.staff.client.get(f"/api/v1/tickets/{ticket['id']}")
+    slow_reading.release.set()
+    assert answer.status_code == 200
+    assert (await sending).code == 250
+    assert slow_reading.released == [True]  # the request was answered while it read
+    assert await bodies(ticket["id"]) == ["Read at last."]
+
+
+async def test_a_mail_that_takes_too_long_to_read_is_deferred(
+    app, gateway, cast, rita, slow_reading, monkeypatch
+):
+    monkeypatch.setattr(gateway_module, "READ_SECONDS", 0.2)
+    ticket = await create_ticket(cast.reporter.client)
+    to = address_for(app, ticket["id"], rita.id)
+    reply = await send(gateway.address, mail("rita@campus.example", to, "x"), to=to)
+    assert reply.code == 451 and reply.text.startswith("4.3.0 ")
+    assert reply.text.endswith("try again later")
+    assert slow_reading.released == []  # answered while the parser was still at work
+    assert await bodies(ticket["id"]) == []
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"Auto_Submitted": "auto-generated"},
+        {"Auto_Submitted": "auto-replied; owner-email=rita@campus.example"},
+        {"Precedence": "auto_reply"},
+        {"Precedence": "bulk"},
+        {"Precedence": "Junk"},
+        {"X_Autoreply": "yes"},
+        {"X_Autorespond": "I am on leave"},
+    ],
+)
+async def test_a_mail_marked_as_automatic_in_any_way_is_not_posted(
+    app, gateway, cast, rita, header
+):
+    ticket = await create_ticket(cast.reporter.client)
+    to = address_for(app, ticket["id"], rita.id)
+    reply = await send(gateway.address, mail("rita@campus.example", to, "Away.", **header), to=to)
+    assert (reply.code, reply.text) == (550, "5.7.1 automatic replies are not posted")
+    assert await bodies(ticket["id"]) == []
+
+
+async def test_a_mail_marked_not_automatic_is_posted(app, gateway, cast, rita):
+    ticket = await create_ticket(cast.reporter.client)
+    to = address_for(app, ticket["id"], rita.id)
+    message = mail("rita@campus.example", to, "Typed by me.", Auto_Submitted="no")
+    assert (await send(gateway.address, message, to=to)).code == 250
+    assert await bodies(ticket["id"]) == ["Typed by me."]
+
+
+async def test_a_rate_limited_reply_leaves_a_closed_ticket_closed(app, gateway, cast, rita):
+    ticket = await create_ticket(cast.reporter.client)
+    for status in ("active", "closed"):
+        moved = await cast.staff.client.post(
+            f"/api/v1/tickets/{ticket['id']}/status", json={"status": status}
+        )
+        assert moved.status_code == 200, await moved.get_data(as_text=True)
+    for _ in range(app.settings.chat_messages):
+        await app.allowances.chat.take(f"user:{rita.id}")
+    to = address_for(app, ticket["id"], rita.id)
+    reply = await send(gateway.address, mail("rita@campus.example", to, "It broke again."), to=to)
+    assert reply.code == 451 and reply.text.startswith("4.7.1 ")
+    assert (await Ticket.get(id=ticket["id"])).status == Status.CLOSED
+    assert await StatusChange.filter(ticket_id=ticket["id"], to_status=Status.ACTIVE).count() == 1
+    assert await bodies(ticket["id"]) == []
+
+
+async def test_a_from_header_too_long_to_read_is_refused(app, gateway, cast, rita):
+    ticket = await create_ticket(cast.reporter.client)
+    to = address_for(app, ticket["id"], rita.id)
+    crowd = ", ".join(f"p{n}@campus.example" for n in range(500))
+    message = mail("rita@campus.example", to, "Hello")
+    message.replace_header("From", crowd)
+    reply = await send(gateway.address, message, to=to, mail_from="rita@campus.example")
+    assert (reply.code, reply.text) == (550, "5.6.0 the mail's From header is too long to read")
+    assert await bodies(ticket["id"]) == []
+
+
+async def test_a_from_header_nested_too_deeply_is_refused(app, gateway, cast, rita):
+    ticket = await create_ticket(cast.reporter.client)
+    to = address_for(app, ticket["id"], rita.id)
+    comments = "\r\n ".join(["(" * 500] * 3)  # folded: an SMTP line has at most 1,000
+    raw = f"From: {comments}rita@campus.example\r\nTo: {to}\r\n\r\nHello\r\n".encode()
+    reply = await send(gateway.address, raw, to=to, mail_from="rita@campus.example")
+    assert (reply.code, reply.text) == (550, "5.7.1 the mail must have exactly one From address")
+    assert await bodies(ticket["id"]) == []
+
+
+def side_by_side(count: int) -> bytes:
+    part = b"--b\r\nContent-Type: text/plain\r\n\r\nHello\r\n"
+    return b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' + part * count + b"--b--\r\n"
+
+
+def nested(depth: int) -> bytes:
+    return b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level)
+        for level in range(depth)
+    ) + (b"Content-Type: text/plain\r\n\r\nHello\r\n")
+
+
+@pytest.mark.parametrize("parts", [side_by_side(1_000), nested(1_500)], ids=["many", "nested"])
+async def test_a_mail_of_too_many_parts_is_refused(app, gateway, cast, rita, parts):
+    ticket = await create_ticket(cast.reporter.client)
+    to = address_for(app, ticket["id"], rita.id)
+    raw = f"From: rita@campus.example\r\nTo: {to}\r\nMIME-Version: 1.0\r\n".encode() + parts
+    reply = await send(gateway.address, raw, to=to, mail_from="rita@campus.example")
+    assert (reply.code, reply.text) == (550, f"5.6.0 the mail has more than {MAX_PARTS} parts")
+    assert await bodies(ticket["id"]) == []
