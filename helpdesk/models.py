@@ -355,3 +355,32 @@ class MailedToken(Model):
     class Meta:
         table = "mailed_token"
         indexes = (("user_id", "purpose"),)
+
+
+class AuditAction(StrEnum):
+    ACCOUNT_CREATED = "account.created"
+    ROLE_CHANGED = "account.role_changed"
+    DEACTIVATED = "account.deactivated"
+    REACTIVATED = "account.reactivated"
+    PASSWORD_RESET_SENT = "account.password_reset_sent"  # noqa: S105 (an action, not a password)
+    MAIL_SENT_AGAIN = "mail.sent_again"
+
+
+class AuditEntry(Model):
+    """What an admin did to an account or the mail, who did it, when and from which address."""
+
+    id = fields.IntField(primary_key=True)
+    actor: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="audit_actions", on_delete=fields.RESTRICT
+    )
+    action = fields.CharEnumField(AuditAction, max_length=32)
+    target: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="audit_entries", null=True, on_delete=fields.RESTRICT
+    )
+    details: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    client_address = fields.CharField(max_length=64, null=True)
+    at = DatetimeField(default=utcnow)
+
+    class Meta:
+        table = "audit_entry"
+        indexes = (("target_id", "id"),)

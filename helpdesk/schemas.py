@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .domain.fields import (
     MAX_ID,
@@ -130,8 +130,29 @@ class ReadIn(StrictModel):
     message_id: Id
 
 
-class UserActiveIn(StrictModel):
-    is_active: Flag
+class UserPatchIn(StrictModel):
+    """What an admin changes about an account: its role, whether it may sign in, or both."""
+
+    role: Role | None = Field(None, description="takes effect at once, on open sockets too")
+    is_active: Flag | None = Field(None, description="false signs the account out everywhere")
+
+    @model_validator(mode="after")
+    def _something(self) -> UserPatchIn:
+        if self.role is None and self.is_active is None:
+            raise ValueError("send role, is_active or both")
+        return self
+
+
+class UsersQuery(BaseModel):
+    q: SearchText | None = Field(None, description="part of the username, display name or email")
+    role: Role | None = None
+    cursor: Cursor | None = Field(None, description="`next_cursor` of the page before")
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class AuditQuery(BaseModel):
+    cursor: Cursor | None = Field(None, description="`next_cursor` of the page before")
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 
 class TicketQuery(BaseModel):

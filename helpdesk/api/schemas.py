@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.fields import Category, Priority, Status
+from ..models import AuditAction
 from ..schemas import UserOut
 
 
@@ -133,7 +134,35 @@ class StaffOut(BaseModel):
 
 
 class AccountOut(UserOut):
+    """What an admin sees of an account (never its password hash)."""
+
+    email: str | None
+    email_confirmed: bool
     is_active: bool
+    university_account: bool = Field(description="signs in through the university's provider")
+    created_at: str
+
+
+class AccountPageOut(BaseModel):
+    items: list[AccountOut]
+    next_cursor: str | None
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    action: AuditAction
+    actor: UserOut
+    target: UserOut | None
+    details: dict[str, Any] = Field(
+        description="a role change: from, to; an account made: role; mail sent again: mail_id"
+    )
+    client_address: str | None
+    at: str
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditEntryOut]
+    next_cursor: str | None
 
 
 class HealthOut(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import Forbidden, NotFound
-from ..models import Ticket, User
+from ..models import Role, Ticket, User
 from ..sql import Database
 from .events import BOARD_ROOM
 from .fields import in_id_range
@@ -44,6 +44,11 @@ async def _ticket(ticket_id: int) -> Ticket | None:
 def require_staff(user: User) -> None:
     if not user.is_staff:
         raise Forbidden("this needs a helpdesk staff account")
+
+
+def require_admin(user: User) -> None:
+    if user.role != Role.ADMIN:
+        raise Forbidden("only admins manage accounts")
 
 
 def parse_ticket_room(room: str) -> int | None:

@@ -19,11 +19,12 @@ from tortoise.transactions import in_transaction
 from zxcvbn import zxcvbn
 
 from ..allowances import Allowance
-from ..errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
-from ..models import AuthSession, Role, TokenPurpose, User, utcnow
+from ..errors import NotFound, Unauthenticated, ValidationFailed
+from ..models import AuditAction, AuthSession, Role, TokenPurpose, User, utcnow
 from ..sql import Database
-from . import mailed_tokens
-from .fields import in_id_range
+from . import audit, mailed_tokens, users
+from .access import require_admin
+from .audit import Actor
 
 SESSION_LIFETIME = timedelta(days=30)
 RESET_LIFETIME = timedelta(hours=1)
@@ -92,24 +93,36 @@ async def create_user(
     role: Role = Role.USER,
     enforce_policy: bool = True,
     email_confirmed: bool = True,
+    by: Actor | None = None,
 ) -> User:
-    """Create an account; a taken username is a validation error on `username`."""
+    """Create an account; a taken username is a validation error on `username`. Made `by` an
+    admin, it is written to the audit log with the account."""
+    if by is not None:
+        require_admin(by.user)
     display_name = display_name or username
     if enforce_policy:
         check_password_policy(password, username=username, display_name=display_name)
     if await User.exists(username=username):
         raise ValidationFailed("that username is taken", field="username")
+    password_hash = await hash_password(password)
     try:
-        return await User.create(
-            username=username,
-            display_name=display_name,
-            email=email or None,
-            password_hash=await hash_password(password),
-            role=role,
-            email_confirmed=email_confirmed,
-        )
+        async with in_transaction("default") as connection:
+            user = await User.create(
+                username=username,
+                display_name=display_name,
+                email=email or None,
+                password_hash=password_hash,
+                role=role,
+                email_confirmed=email_confirmed,
+                using_db=connection,
+            )
+            if by is not None:
+                await audit.record(
+                    connection, by, AuditAction.ACCOUNT_CREATED, target=user, role=role.value
+                )
     except IntegrityError:
         raise ValidationFailed("that username is taken", field="username") from None
+    return user
 
 
 async def accounts_for_login(login: str) -> list[User]:
@@ -270,19 +283,19 @@ class Sessions:
         await self.end_all(user.id)
         return user
 
-    async def set_active(self, admin: User, user_id: int, active: bool) -> User:
+    async def set_active(self, actor: Actor, user_id: int, active: bool) -> User:
         """Admins (de)activate accounts; deactivation signs the account out everywhere."""
-        if admin.role != Role.ADMIN:
-            raise Forbidden("only admins manage accounts")
-        user = await User.get_or_none(id=user_id) if in_id_range(user_id) else None
-        if user is None:
-            raise NotFound("no such user")
-        if user.id == admin.id and not active:
-            raise ValidationFailed("you cannot deactivate your own account", field="is_active")
-        user.is_active = active
-        await user.save(update_fields=["is_active"])
-        if not active:
+        user, _ = await users.change_active(actor, user_id, active)
+        if not user.is_active:
             await self.end_all(user.id)
+        return user
+
+    async def set_role(self, actor: Actor, user_id: int, role: Role) -> User:
+        """Admins change roles. Pages and requests read the role afresh each time; an open
+        socket keeps the role it joined with, so it is closed to reconnect with the new one."""
+        user, changed = await users.change_role(actor, user_id, role)
+        if changed:
+            await self.close_sockets(user_id=user.id)
         return user
 
 

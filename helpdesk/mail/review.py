@@ -11,9 +11,13 @@ from email.parser import HeaderParser
 from email.policy import default
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
+from ..domain import audit
+from ..domain.audit import Actor
 from ..encoding import isoformat
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..models import MailState, OutboxMail, Role, User, utcnow
+from ..models import AuditAction, MailState, OutboxMail, Role, User, utcnow
 
 TROUBLED = (MailState.FAILED, MailState.UNCERTAIN)
 SHOWN = 200  # the newest ones; an outage that fails more needs fixing, not paging
@@ -48,9 +52,10 @@ def describe(mail: OutboxMail) -> dict[str, Any]:
     }
 
 
-async def send_again(admin: User, mail_id: int, *, not_delivered: bool = False) -> dict[str, Any]:
-    """Put a failed mail (or an uncertain one the admin found undelivered) back to pending."""
-    require_admin(admin)
+async def send_again(actor: Actor, mail_id: int, *, not_delivered: bool = False) -> dict[str, Any]:
+    """Put a failed mail (or an uncertain one the admin found undelivered) back to pending,
+    with its entry in the audit log."""
+    require_admin(actor.user)
     mail = await OutboxMail.get_or_none(id=mail_id)
     if mail is None:
         raise NotFound("no such mail")
@@ -62,10 +67,21 @@ async def send_again(admin: User, mail_id: int, *, not_delivered: bool = False) 
             "again",
             field="not_delivered",
         )
-    moved = await OutboxMail.filter(id=mail.id, state=mail.state).update(
-        state=MailState.PENDING, next_attempt_at=utcnow()
-    )
-    if not moved:
-        raise Conflict("this mail changed meanwhile: look again")
+    async with in_transaction("default") as connection:
+        moved = (
+            await OutboxMail.filter(id=mail.id, state=mail.state)
+            .using_db(connection)
+            .update(state=MailState.PENDING, next_attempt_at=utcnow())
+        )
+        if not moved:
+            raise Conflict("this mail changed meanwhile: look again")
+        await audit.record(
+            connection,
+            actor,
+            AuditAction.MAIL_SENT_AGAIN,
+            target=await User.get_or_none(id=mail.recipient_id) if mail.recipient_id else None,
+            mail_id=mail.id,
+            was=mail.state.value,
+        )
     await mail.refresh_from_db()
     return describe(mail)

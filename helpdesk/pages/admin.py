@@ -7,6 +7,7 @@ from quart.typing import ResponseReturnValue
 
 from ..errors import HelpdeskError
 from ..mail.review import require_admin, send_again, troubled_mail
+from ..web.acting import acting
 from ..web.sessions import require_account
 from .forms import FieldErrors, error_for_form
 
@@ -25,11 +26,11 @@ async def mail() -> ResponseReturnValue:
 
 @blueprint.post("/mail/<int:mail_id>/retry")
 async def retry(mail_id: int) -> ResponseReturnValue:
-    admin = await require_account()
-    require_admin(admin)
+    actor = await acting()
+    require_admin(actor.user)
     form = await request.form
     try:
-        await send_again(admin, mail_id, not_delivered=form.get("not_delivered") == "yes")
+        await send_again(actor, mail_id, not_delivered=form.get("not_delivered") == "yes")
     except HelpdeskError as error:
         return await _mail_page(error_for_form(error), mail_id), error.status
     return redirect(url_for("admin.mail", sent_again=mail_id))

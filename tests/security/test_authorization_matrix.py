@@ -273,6 +273,8 @@ ROUTES: dict[tuple[str, str], Route] = {
             "role": "staff",
         },
     ),
+    ("GET", "/api/v1/users"): Route("/api/v1/users?q=oth&role=user", admin_only(200)),
+    ("GET", "/api/v1/audit"): Route("/api/v1/audit", admin_only(200)),
     ("PATCH", "/api/v1/users/<int:user_id>"): Route(
         "/api/v1/users/{other_user}", admin_only(200), body=lambda: {"is_active": True}
     ),
