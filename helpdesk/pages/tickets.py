@@ -22,7 +22,7 @@ from ..domain.serialize import history_json, message_json, ticket_json
 from ..domain.workflow import targets_for
 from ..encoding import loads
 from ..errors import HelpdeskError, RateLimited
-from ..models import Message, Priority, Status, StatusChange, TicketEdit, User
+from ..models import Message, Priority, Role, Status, StatusChange, TicketEdit, User
 from ..schemas import MessageIn, StatusIn, StrictModel, TicketIn
 from ..web.context import services
 from ..web.sessions import require_account
@@ -97,6 +97,8 @@ async def dashboard() -> ResponseReturnValue:
     """A reporter's current tickets, their past (closed) ones, or a search over all of their
     own however old, through the tickets listing; a page at a time."""
     user = await require_account()
+    if user.role == Role.ADMIN:  # the admin's home is the accounts; the board is in the menu
+        return redirect(url_for("admin.users"))
     if user.is_staff:
         return redirect(url_for("board.board"))
     query, errors = ticket_query(request.args)

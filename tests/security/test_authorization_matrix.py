@@ -61,6 +61,11 @@ def admin_only(status: int) -> dict[str, int]:
     return {**staff_only(status), "staff": 403}
 
 
+def admin_page(status: int) -> dict[str, int]:
+    """A page under /admin/: the sign-in form for someone signed out, 403 for everyone else."""
+    return {**staff_only(status, anonymous=PAGE), "staff": 403}
+
+
 def reporters_ticket(
     owner: int, *, other: int = 404, staff: int | None = None, anonymous: int = 401
 ) -> dict[str, int]:
@@ -282,6 +287,22 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/admin/mail/<int:mail_id>/retry"): Route(
         "/api/v1/admin/mail/987654/retry", admin_only(404), body=dict
     ),
+    ("GET", "/admin/"): Route("/admin/?q=oth&role=user", admin_page(200)),
+    ("GET", "/admin/users/new"): Route("/admin/users/new", admin_page(200)),
+    ("POST", "/admin/users/new"): Route(
+        "/admin/users/new",
+        admin_page(302),
+        form=lambda: {"username": unique("page"), "password": "helpdesk-demo-2026"},
+    ),
+    ("GET", "/admin/users/<int:user_id>"): Route("/admin/users/{other_user}", admin_page(200)),
+    ("POST", "/admin/users/<int:user_id>/role"): Route(
+        "/admin/users/{other_user}/role", admin_page(302), form=lambda: {"role": "user"}
+    ),
+    ("POST", "/admin/users/<int:user_id>/active"): Route(
+        "/admin/users/{other_user}/active", admin_page(302), form=lambda: {"is_active": "yes"}
+    ),
+    ("GET", "/admin/audit"): Route("/admin/audit", admin_page(200)),
+    ("GET", "/admin/settings"): Route("/admin/settings", admin_page(200)),
     ("GET", "/admin/mail"): Route("/admin/mail", staff_only(200, anonymous=PAGE) | {"staff": 403}),
     ("POST", "/admin/mail/<int:mail_id>/retry"): Route(
         "/admin/mail/987654/retry", staff_only(404, anonymous=PAGE) | {"staff": 403}, form=dict
