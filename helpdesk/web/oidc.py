@@ -7,17 +7,26 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from authlib.deprecate import AuthlibDeprecationWarning
 from authlib.integrations.base_client import BaseApp, OAuthError
 from authlib.integrations.base_client.async_app import AsyncOAuth2Mixin
 from authlib.integrations.base_client.async_openid import AsyncOpenIDMixin
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from itsdangerous import BadData, URLSafeTimedSerializer
 from joserfc.errors import JoseError
 from quart import Response
+
+# Authlib 1.9 warns on import that it would rather drive `httpx2` than `httpx`; both work, and the
+# warning would be the first line every `helpdesk` command prints. Only that one is silenced.
+with warnings.catch_warnings():
+    warnings.filterwarnings(
+        "ignore", message="The httpx module is deprecated", category=AuthlibDeprecationWarning
+    )
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 try:  # the HTTP client Authlib uses: httpx2 where installed, else httpx
     import httpx2 as http_client
