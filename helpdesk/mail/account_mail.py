@@ -1,5 +1,6 @@
-"""Mail about an account, asked for by its owner: a password reset link, an address
-confirmation link. Each is a mailed single-use token and an outbox row, in one transaction."""
+"""Mail about an account, asked for by its owner (or a reset link sent by an admin): a password
+reset link, an address confirmation link. Each is a mailed single-use token and an outbox row,
+in one transaction (with its audit entry when an admin sent it)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
-from ..domain import mailed_tokens
+from ..domain import audit, mailed_tokens
+from ..domain.access import require_admin
 from ..domain.accounts import RESET_LIFETIME, accounts_for_login, login_name
 from ..domain.registration import CONFIRM_LIFETIME
-from ..errors import RateLimited
-from ..models import TokenPurpose, User
+from ..errors import Conflict, RateLimited, ValidationFailed
+from ..models import AuditAction, TokenPurpose, User
 from .compose import MailSettings, compose_address_confirmation, compose_password_reset
 from .outbox import enqueue
 
@@ -48,6 +50,21 @@ async def mail_password_reset(app: HelpdeskApp, login: str) -> int:
     return mailed
 
 
+async def send_password_reset(app: HelpdeskApp, actor: audit.Actor, user: User) -> None:
+    """An admin mails an account a reset link, within the account's allowance of account
+    mail like the person's own request; the audit entry is written with the mail."""
+    require_admin(actor.user)
+    if user.oidc_subject is not None:
+        raise Conflict("this account signs in with the university account, not a password")
+    if not user.is_active:
+        raise Conflict("this account is deactivated: reactivate it first")
+    if not user.email:
+        raise ValidationFailed("this account has no email address to send a link to")
+    await app.allowances.account_mail.take(f"account:{user.id}")
+    settings = MailSettings.from_settings(app.settings)
+    await _send(app, settings, user, TokenPurpose.PASSWORD_RESET, by=actor)
+
+
 async def send_address_confirmation(app: HelpdeskApp, user: User) -> None:
     """Mail a new account's confirmation link (at sign-up, and when asked again)."""
     await _send(app, MailSettings.from_settings(app.settings), user, TokenPurpose.CONFIRM_ADDRESS)
@@ -60,7 +77,12 @@ async def ask_for_address_confirmation(app: HelpdeskApp, user: User) -> None:
 
 
 async def _send(
-    app: HelpdeskApp, settings: MailSettings, user: User, purpose: TokenPurpose
+    app: HelpdeskApp,
+    settings: MailSettings,
+    user: User,
+    purpose: TokenPurpose,
+    *,
+    by: audit.Actor | None = None,
 ) -> None:
     async with in_transaction("default") as connection:
         if purpose == TokenPurpose.PASSWORD_RESET:
@@ -72,4 +94,6 @@ async def _send(
             )
             message = compose_address_confirmation(settings, user, token)
         await enqueue(connection, message, recipient=user, ticket_id=None, kind=purpose.value)
+        if by is not None:
+            await audit.record(connection, by, AuditAction.PASSWORD_RESET_SENT, target=user)
     app.mail_sender.wake()

@@ -4,6 +4,7 @@ is a plain form, so it works without scripts; the domain checks and logs it."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,6 +16,7 @@ from ..domain.accounts import create_user
 from ..domain.audit import audit_json, audit_page
 from ..domain.users import account, account_json, find_users
 from ..errors import HelpdeskError, ValidationFailed
+from ..mail.account_mail import send_password_reset
 from ..mail.review import send_again, troubled_mail
 from ..models import AuditEntry, Role, User
 from ..schemas import AuditQuery, NewUserIn, UsersQuery
@@ -90,7 +92,14 @@ async def new_user() -> ResponseReturnValue:
 async def post_new_user() -> ResponseReturnValue:
     actor = await acting()
     require_admin(actor.user)
-    form = await request.form
+    form = (await request.form).copy()
+    mail_a_link = form.get("send_reset") == "yes"
+    if mail_a_link and not form.get("email", "").strip():
+        errors = {"email": "Enter the address the link goes to."}
+        return await _new_page(errors, form), 400
+    if mail_a_link and not form.get("password"):
+        # Nobody ever sees this one: the person sets their own through the mailed link.
+        form["password"] = secrets.token_urlsafe(24)
     data, errors = parse_form(NewUserIn, form)
     if data is None:
         return await _new_page(errors, form), 400
@@ -105,7 +114,14 @@ async def post_new_user() -> ResponseReturnValue:
         )
     except HelpdeskError as error:
         return await _new_page(error_for_form(error), form), error.status
-    return redirect(url_for("admin.user", user_id=user.id, done="created"))
+    done = "created"
+    if mail_a_link:
+        try:
+            await send_password_reset(services(), actor, user)
+            done = "created_mailed"
+        except HelpdeskError as error:
+            return await _user_page(actor.user, user.id, error_for_form(error)), error.status
+    return redirect(url_for("admin.user", user_id=user.id, done=done))
 
 
 async def _user_page(admin: User, user_id: int, errors: FieldErrors | None = None) -> str:
@@ -167,6 +183,18 @@ async def post_active(user_id: int) -> ResponseReturnValue:
         return await _user_page(actor.user, user_id, error_for_form(error)), error.status
     done = "reactivated" if active else "deactivated"
     return redirect(url_for("admin.user", user_id=user_id, done=done))
+
+
+@blueprint.post("/users/<int:user_id>/password-reset")
+async def post_password_reset(user_id: int) -> ResponseReturnValue:
+    """Mail the account a link to choose a new password (the one the person can ask for)."""
+    actor = await acting()
+    require_admin(actor.user)
+    try:
+        await send_password_reset(services(), actor, await account(actor.user, user_id))
+    except HelpdeskError as error:
+        return await _user_page(actor.user, user_id, error_for_form(error)), error.status
+    return redirect(url_for("admin.user", user_id=user_id, done="reset"))
 
 
 @blueprint.get("/audit")

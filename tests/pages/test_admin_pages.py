@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from helpdesk.models import AuditEntry, Role, User
+from helpdesk.models import AuditEntry, OutboxMail, Role, User
 from tests.conftest import make_user, settings_for
 
 SECRET_KEY = "k3y-that-signs-every-cookie-" + "x" * 8
@@ -120,6 +120,58 @@ async def test_deactivating_needs_the_confirmation(cast):
     again = await cast.admin.client.post(path, form={"is_active": "yes"})
     assert again.status_code == 302
     assert (await User.get(id=cast.reporter.id)).is_active
+
+
+async def test_the_account_page_mails_a_password_reset_and_logs_it(cast):
+    await User.filter(id=cast.reporter.id).update(email="rita@campus.test")
+    response = await cast.admin.client.post(f"/admin/users/{cast.reporter.id}/password-reset")
+    assert response.status_code == 302
+    page = await text_of(await cast.admin.client.get(response.headers["Location"]))
+    assert "A password reset link is on its way to rita@campus.test" in page
+    assert "sent a password reset link to Rita (rita)" in page
+    mail = await OutboxMail.get(recipient_id=cast.reporter.id)
+    assert mail.kind == "password_reset"
+    assert await AuditEntry.filter(action="account.password_reset_sent").count() == 1
+
+
+async def test_no_reset_link_for_an_account_without_an_address(cast):
+    page = await text_of(await cast.admin.client.get(f"/admin/users/{cast.reporter.id}"))
+    assert "no email address, so no reset link can reach it" in page
+    response = await cast.admin.client.post(f"/admin/users/{cast.reporter.id}/password-reset")
+    assert response.status_code == 400
+    assert "This account has no email address" in await text_of(response)
+    assert await OutboxMail.all().count() == 0
+    assert await AuditEntry.all().count() == 0
+
+
+async def test_a_new_account_can_get_a_link_instead_of_a_password(cast):
+    response = await cast.admin.client.post(
+        "/admin/users/new",
+        form={
+            "username": "lena",
+            "email": "lena@campus.test",
+            "role": "staff",
+            "send_reset": "yes",
+        },
+    )
+    assert response.status_code == 302
+    made = await User.get(username="lena")
+    assert (await OutboxMail.get(recipient_id=made.id)).kind == "password_reset"
+    page = await text_of(await cast.admin.client.get(response.headers["Location"]))
+    assert "a link to choose a password is on its way to lena@campus.test" in page
+    actions = (
+        await AuditEntry.filter(target_id=made.id).order_by("id").values_list("action", flat=True)
+    )
+    assert actions == ["account.created", "account.password_reset_sent"]
+
+
+async def test_a_link_instead_of_a_password_needs_an_address(cast):
+    response = await cast.admin.client.post(
+        "/admin/users/new", form={"username": "lena", "role": "staff", "send_reset": "yes"}
+    )
+    assert response.status_code == 400
+    assert "Enter the address the link goes to" in await text_of(response)
+    assert not await User.exists(username="lena")
 
 
 async def test_a_cross_site_form_cannot_change_an_account(cast):

@@ -301,6 +301,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/admin/users/<int:user_id>/active"): Route(
         "/admin/users/{other_user}/active", admin_page(302), form=lambda: {"is_active": "yes"}
     ),
+    # the other user has no email address for the link: a plain 400 for the admin
+    ("POST", "/admin/users/<int:user_id>/password-reset"): Route(
+        "/admin/users/{other_user}/password-reset", admin_page(400), form=dict
+    ),
     ("GET", "/admin/audit"): Route("/admin/audit", admin_page(200)),
     ("GET", "/admin/settings"): Route("/admin/settings", admin_page(200)),
     ("GET", "/admin/mail"): Route("/admin/mail", staff_only(200, anonymous=PAGE) | {"staff": 403}),
