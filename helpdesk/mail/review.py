@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from ..domain import audit
 from ..domain.audit import Actor
+from ..domain.fields import in_id_range
 from ..encoding import isoformat
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..models import AuditAction, MailState, OutboxMail, Role, User, utcnow
@@ -56,7 +57,7 @@ async def send_again(actor: Actor, mail_id: int, *, not_delivered: bool = False)
     """Put a failed mail (or an uncertain one the admin found undelivered) back to pending,
     with its entry in the audit log."""
     require_admin(actor.user)
-    mail = await OutboxMail.get_or_none(id=mail_id)
+    mail = await OutboxMail.get_or_none(id=mail_id) if in_id_range(mail_id) else None
     if mail is None:
         raise NotFound("no such mail")
     if mail.state not in TROUBLED:
