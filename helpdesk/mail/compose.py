@@ -95,38 +95,50 @@ def ticket_url(settings: MailSettings, ticket_id: int) -> str:
     return f"{settings.public_url}/tickets/{ticket_id}"
 
 
-def _message(
+def _mail(
     settings: MailSettings, recipient: User, subject: str, template: str, context: dict[str, Any]
 ) -> EmailMessage:
-    """The headers every notification has, and its two parts from `template`.txt / .html."""
+    """What every mail of the helpdesk has: its addresses, identity and both parts from
+    `template`.txt / .html."""
     if not recipient.email:
         raise ValueError(f"user {recipient.id} has no email address")
-    unsubscribe = tokens.unsubscribe_token(settings.secret_key, recipient.id)
-    context = {
-        **context,
-        "recipient_name": recipient.display_name,
-        "reply_marker": REPLY_MARKER,
-        "settings_url": f"{settings.public_url}/account/notifications",
-        "unsubscribe_url": f"{settings.public_url}/unsubscribe/{unsubscribe}",
-    }
     message = EmailMessage(policy=SMTP)
     message["Subject"] = _one_line(subject)
     message["From"] = settings.mail_from
     message["To"] = formataddr((_one_line(recipient.display_name), recipient.email))
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(idstring=template, domain=settings.host)
-    message["List-Id"] = f"Campus Helpdesk notifications <notifications.{settings.host}>"
-    message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     # Asks Exchange not to answer with out-of-office mail, which would come back as replies.
     message["X-Auto-Response-Suppress"] = "All"
+    context = {**context, "recipient_name": recipient.display_name}
     environment = _templates()
     text = environment.get_template(f"{template}.txt").render(context)
     html = environment.get_template(f"{template}.html").render(context)
     # Quoted-printable keeps long lines and non-ASCII text within what every relay accepts.
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return message
+
+
+def _message(
+    settings: MailSettings, recipient: User, subject: str, template: str, context: dict[str, Any]
+) -> EmailMessage:
+    """A notification: a mail with the list headers that let its reader stop them in one click."""
+    unsubscribe_url = (
+        f"{settings.public_url}/unsubscribe/"
+        f"{tokens.unsubscribe_token(settings.secret_key, recipient.id)}"
+    )
+    context = {
+        **context,
+        "reply_marker": REPLY_MARKER,
+        "settings_url": f"{settings.public_url}/account/notifications",
+        "unsubscribe_url": unsubscribe_url,
+    }
+    message = _mail(settings, recipient, subject, template, context)
+    message["List-Id"] = f"Campus Helpdesk notifications <notifications.{settings.host}>"
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return message
 
 
@@ -221,23 +233,9 @@ def _account_message(
 ) -> EmailMessage:
     """A mail about the account itself (a reset, a confirmation): asked for by its reader, so
     not a notification: no unsubscribe, no reply address."""
-    if not recipient.email:
-        raise ValueError(f"user {recipient.id} has no email address")
-    context = {**context, "recipient_name": recipient.display_name, "username": recipient.username}
-    message = EmailMessage(policy=SMTP)
-    message["Subject"] = subject
-    message["From"] = settings.mail_from
-    message["To"] = formataddr((_one_line(recipient.display_name), recipient.email))
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(idstring=template, domain=settings.host)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
-    environment = _templates()
-    text = environment.get_template(f"{template}.txt").render(context)
-    html = environment.get_template(f"{template}.html").render(context)
-    message.set_content(text, cte="quoted-printable")
-    message.add_alternative(html, subtype="html", cte="quoted-printable")
-    return message
+    return _mail(
+        settings, recipient, subject, template, {**context, "username": recipient.username}
+    )
 
 
 def password_reset_url(settings: MailSettings, token: str) -> str:
