@@ -78,3 +78,17 @@ class ServiceUnavailable(HelpdeskError):
 
     status = 503
     code = "unavailable"
+
+
+class TooLarge(HelpdeskError):
+    """A body, a file or an image's pixel count over what the helpdesk takes."""
+
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedType(HelpdeskError):
+    """A file whose bytes are not a kind the helpdesk takes (or that disagree with its name)."""
+
+    status = 415
+    code = "unsupported_type"
