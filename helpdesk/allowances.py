@@ -110,6 +110,7 @@ class Allowances:
     chat: Allowance  # messages, per person
     report: Allowance  # new tickets, per reporter
     account_mail: Allowance  # password resets and confirmation links, per address and account
+    upload: Allowance  # files, per person
 
     @classmethod
     def build(
@@ -124,6 +125,7 @@ class Allowances:
         chat_window_seconds: int,
         reports_per_hour: int,
         account_mails_per_hour: int,
+        uploads_per_hour: int,
     ) -> Allowances:
         counts = Counts(broker_url, namespace)
         return cls(
@@ -169,5 +171,12 @@ class Allowances:
                 account_mails_per_hour,
                 3600,
                 "many sign-in mails were asked for lately; check your inbox or try again later",
+            ),
+            upload=Allowance(
+                counts,
+                "upload",
+                uploads_per_hour,
+                3600,
+                "you have uploaded many files in the last hour; wait a while and try again",
             ),
         )

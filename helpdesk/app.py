@@ -24,6 +24,7 @@ from .broker.redis import RedisBroker
 from .config import Settings, load_settings
 from .consumers import Runner
 from .domain.accounts import SESSION_LIFETIME, Sessions
+from .domain.attachments import UploadLimits, Uploads, UploadSweep
 from .domain.events import EventLog, LoggedEvent
 from .domain.message_writer import MessageWriter
 from .errors import Forbidden
@@ -34,6 +35,7 @@ from .live.presence import LocalPresence, RedisPresence
 from .mail.notifier import Notifier
 from .mail.sender import MailSender, transport_for
 from .pages import register_page_helpers, register_pages
+from .storage import create_storage
 from .web.caching import forbid_storing_private_answers
 from .web.context import HelpdeskApp
 from .web.errors import register_error_handlers
@@ -68,7 +70,8 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         static_folder=str(asset_dir("static")),
         instance_path=str(settings.instance_path),
     )
-    app.request_class = HelpdeskRequest
+    # An upload's body: the files of one message, and room for the form's other fields.
+    app.request_class = HelpdeskRequest.for_uploads((settings.message_upload_mb + 1) * 1024 * 1024)
     app.session_interface = NoClientSession()
     app.settings = settings
     app.config.update(
@@ -104,6 +107,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         chat_window_seconds=settings.chat_window_seconds,
         reports_per_hour=settings.reports_per_hour,
         account_mails_per_hour=settings.account_mails_per_hour,
+        uploads_per_hour=settings.uploads_per_hour,
     )
 
     app.broker = create_broker(settings.broker_url, settings.namespace)
@@ -117,6 +121,13 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
     app.message_writer = MessageWriter(app.event_log)
     app.sessions = Sessions(app.allowances.login, app.allowances.password_check, app.hub.disconnect)
     app.analytics = Analytics(app.hub, app.broker, settings.analytics_interval_seconds)
+    app.uploads = Uploads(
+        create_storage(settings.storage_url, settings.instance_path),
+        app.allowances.upload,
+        UploadLimits.megabytes(
+            settings.max_upload_mb, settings.message_upload_mb, settings.attachments_per_message
+        ),
+    )
 
     register_error_handlers(app)
     register_page_helpers(app)
@@ -143,6 +154,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         await db.open_database(settings, create_schema=settings.create_schema)
         await app.broker.connect()
         await app.hub.start()
+        await app.uploads.storage.start()
         if app.config.get("PUSH_ANALYTICS"):
             await app.analytics.start()
         app.mail_sender, app.consumers = consumer_runners(app)
@@ -156,6 +168,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         await app.analytics.stop()
         await close_sockets(app)
         await app.hub.stop()
+        await app.uploads.close()
         await app.presence.close()
         await app.broker.disconnect()
         await db.close_database()
@@ -176,7 +189,7 @@ def consumer_runners(app: HelpdeskApp) -> tuple[Runner, Runner]:
         return {viewer["id"] for viewer in await app.presence.viewers(room)}
 
     notifier = Notifier(settings, watching, mailed=sender.wake)
-    consumers = Runner(app.broker, "consumers", [notifier], **timing)
+    consumers = Runner(app.broker, "consumers", [notifier, UploadSweep(app.uploads)], **timing)
 
     async def publish_and_wake(events: list[LoggedEvent], *, tickets_changed: bool) -> None:
         await app.hub.publish_events(events, tickets_changed=tickets_changed)

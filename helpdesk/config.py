@@ -71,6 +71,12 @@ class Settings:
     oidc_staff_groups: tuple[str, ...] = ()  # members of any of these groups are staff
     oidc_groups_claim: str = "groups"  # the claim, in the ID token or userinfo, listing them
     password_login: bool = True  # false: only the university account signs in
+    # Attachments: photos and PDFs on reports and in the chat.
+    storage_url: str = ""  # file:///path (default: uploads/ in the instance folder), s3://bucket
+    max_upload_mb: int = 10  # one file
+    message_upload_mb: int = 25  # all the files of one message or report
+    attachments_per_message: int = 10
+    uploads_per_hour: int = 60  # files one person may upload an hour
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -215,6 +221,9 @@ def load_settings(
         raise ConfigError(f"{ENV_PREFIX}NAMESPACE must be 1-40 of a-z, 0-9, '_' and '-'")
     if not values["database_url"].startswith(("sqlite:", "postgres://", "postgresql://")):
         raise ConfigError(f"{ENV_PREFIX}DATABASE_URL must be an sqlite:// or postgres:// URL")
+    storage_url = values.get("storage_url", "")
+    if storage_url and not storage_url.startswith(("file://", "s3://")):
+        raise ConfigError(f"{ENV_PREFIX}STORAGE_URL must be a file:// or s3:// URL")
     _check_registration(values)
     _check_oidc(values)
     return Settings(**values, extra=extra)

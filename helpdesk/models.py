@@ -136,6 +136,9 @@ class Ticket(Model):
     # straight from an index instead of computing a duration for every row.
     first_response_seconds = fields.IntField(null=True)
     resolution_seconds = fields.IntField(null=True)
+    # The files of the report, as they are described in its JSON (see Attachment.describe):
+    # fixed once the ticket exists, so every ticket's JSON is made without another query.
+    attachments: fields.JSONField[list[dict[str, Any]] | None] = fields.JSONField(null=True)
 
     class Meta:
         table = "ticket"
@@ -169,6 +172,7 @@ class Message(Model):
     created_at = DatetimeField(default=utcnow)
     client_id = fields.CharField(max_length=64, null=True)
     event_id = fields.BigIntField(null=True)  # its message.created event in the ticket's room
+    attachments: fields.JSONField[list[dict[str, Any]] | None] = fields.JSONField(null=True)
 
     class Meta:
         table = "message"
@@ -384,3 +388,56 @@ class AuditEntry(Model):
     class Meta:
         table = "audit_entry"
         indexes = (("target_id", "id"),)
+
+
+class Attachment(Model):
+    """A file uploaded to a ticket or a message, seen by its uploader alone until attached."""
+
+    # Once attached it never changes; an upload never attached is removed after a day.
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=64, unique=True)  # random: its name in the storage
+    uploader: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="uploads", on_delete=fields.RESTRICT
+    )
+    # The ticket it was uploaded to (none yet for a report being written), then attached to.
+    ticket: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="files", null=True, on_delete=fields.CASCADE
+    )
+    message: fields.ForeignKeyNullableRelation[Message] = fields.ForeignKeyField(
+        "models.Message", related_name="files", null=True, on_delete=fields.CASCADE
+    )
+    internal = fields.BooleanField(default=False)  # a file of an internal note: staff only
+    filename = fields.CharField(max_length=128)
+    content_type = fields.CharField(max_length=32)
+    size = fields.IntField()
+    width = fields.IntField(null=True)
+    height = fields.IntField(null=True)
+    thumbnail_size = fields.IntField(null=True)  # none for a PDF
+    digest = fields.CharField(max_length=64)  # sha256 of the stored bytes, the ETag
+    created_at = DatetimeField(default=utcnow)
+    attached_at = DatetimeField(null=True)
+
+    class Meta:
+        table = "attachment"
+        indexes = (("attached_at", "created_at"), ("uploader_id", "created_at"))
+
+    @property
+    def original_key(self) -> str:
+        return f"{self.key}/original"
+
+    @property
+    def thumbnail_key(self) -> str:
+        return f"{self.key}/thumbnail"
+
+    def describe(self) -> dict[str, Any]:
+        """What a ticket or message keeps of it (its JSON adds the addresses)."""
+        return {
+            "id": self.id,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": self.size,
+            "width": self.width,
+            "height": self.height,
+            "thumbnail": self.thumbnail_size is not None,
+        }

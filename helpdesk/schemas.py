@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from .domain.fields import (
     MAX_ID,
-    Body,
+    AttachmentIds,
     Category,
     ClientId,
     Cursor,
@@ -20,6 +20,7 @@ from .domain.fields import (
     Flag,
     Id,
     Location,
+    MessageText,
     Note,
     Password,
     Priority,
@@ -90,6 +91,7 @@ class TicketIn(StrictModel):
     reporter_id: Id | None = Field(
         None, description="staff only: report for this account (a student who phoned in)"
     )
+    attachment_ids: AttachmentIds = []
 
 
 class TicketPatch(StrictModel):
@@ -121,9 +123,10 @@ class AssignIn(StrictModel):
 
 
 class MessageIn(StrictModel):
-    body: Body
+    body: MessageText = Field("", description="may be left out when files are attached")
     internal: Flag = False
     client_id: ClientId | None = None
+    attachment_ids: AttachmentIds = []
 
 
 class ReadIn(StrictModel):

@@ -103,6 +103,7 @@ def unlimited_allowances() -> Allowances:
         chat_window_seconds=10,
         reports_per_hour=plenty,
         account_mails_per_hour=plenty,
+        uploads_per_hour=plenty,
     )
 
 

@@ -26,6 +26,7 @@ POSTGRES_SERVER = os.environ.get(
 )
 SHARED_REDIS = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TABLES = [
+    "attachment",
     "audit_entry",
     "mailed_token",
     "outbox_mail",

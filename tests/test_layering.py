@@ -10,7 +10,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "helpdesk"
 CORE = {"models", "errors", "encoding", "sql", "config", "allowances", "broker", "db", "assets"}
-CORE |= {"sqlite_backend", "migrations"}
+CORE |= {"sqlite_backend", "migrations", "storage", "uploads"}
 # What each part may import besides itself. Entry points (app, cli, server, seed) and analytics,
 # a slice of its own with a page, an API and a stand-alone app, may import anything.
 ALLOWED = {

@@ -53,16 +53,20 @@ async def get_messages(ticket_id: int, query_args: MessagesQuery) -> Response:
 @document_response(MessageOut, 200)
 @errors(JSON_BODY, SIGNED_IN, STAFF, ONE_TICKET, VERSIONED, RATE_LIMITED)
 async def post_ticket_message(ticket_id: int, data: MessageIn) -> Response:
-    """Reply, or (staff) add an internal note; a repeated `client_id` returns the first (200)."""
+    """Reply, or (staff) add an internal note; a repeated `client_id` returns the first (200).
+    `attachment_ids`: files uploaded to this ticket (then `body` may be empty)."""
     user = await require_account()
+    app = services()
     posted = await post_message(
-        services().message_writer,
-        services().allowances,
+        app.message_writer,
+        app.allowances,
         user,
         ticket_id,
         data.body,
         internal=data.internal,
         client_id=data.client_id,
+        attachment_ids=data.attachment_ids,
+        upload_limits=app.uploads.limits,
     )
     return json_response(message_json(posted.message), 200 if posted.duplicate else 201)
 

@@ -15,6 +15,17 @@ class UserEnvelope(BaseModel):
     user: UserOut
 
 
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str = Field(description="a safe name, with the extension of what the bytes are")
+    content_type: Literal["image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"]
+    size: int = Field(description="bytes, as stored (photos re-encoded)")
+    width: int | None
+    height: int | None
+    url: str = Field(description="the file, for whoever may see its message or ticket")
+    thumbnail_url: str | None = Field(description="a WebP within 480 by 480 pixels; none for a PDF")
+
+
 class TicketOut(BaseModel):
     id: int
     title: str
@@ -31,6 +42,7 @@ class TicketOut(BaseModel):
     first_response_at: str | None
     closed_at: str | None
     last_message_at: str | None
+    attachments: list[AttachmentOut]
 
 
 class TicketPageOut(BaseModel):
@@ -50,6 +62,7 @@ class MessageOut(BaseModel):
     internal: bool
     created_at: str
     client_id: str | None
+    attachments: list[AttachmentOut]
 
 
 class MessagePageOut(BaseModel):

@@ -33,7 +33,8 @@ blueprint = Blueprint("api_tickets", __name__)
 @errors(JSON_BODY, SIGNED_IN, STAFF, RATE_LIMITED)
 async def post_ticket(data: TicketIn) -> Response:
     """Report a problem (reporters: `HELPDESK_REPORTS_PER_HOUR` an hour, then 429); staff may
-    report for someone else with `reporter_id` (403 for anyone else)."""
+    report for someone else with `reporter_id` (403 for anyone else). `attachment_ids`: files
+    uploaded with POST /attachments for this report."""
     user = await require_account()
     draft = tickets.TicketDraft(
         title=data.title,
@@ -42,8 +43,12 @@ async def post_ticket(data: TicketIn) -> Response:
         location=data.location,
         priority=data.priority,
         reporter_id=data.reporter_id,
+        attachment_ids=tuple(data.attachment_ids),
     )
-    ticket = await tickets.create_ticket(services().event_log, services().allowances, user, draft)
+    app = services()
+    ticket = await tickets.create_ticket(
+        app.event_log, app.allowances, user, draft, app.uploads.limits
+    )
     return json_response(ticket_json(ticket), 201)
 
 

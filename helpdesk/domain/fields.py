@@ -110,12 +110,18 @@ Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20
 Body = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000), Text
 ]
+# A message's text may be left out when it carries files (a screenshot says it all).
+MessageText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000), Text]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1_000), Text]
 ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64), Text]
 # In JSON bodies numbers and booleans must be JSON numbers and booleans: "5" or "yes" is an error.
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Version = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Flag = Annotated[bool, Strict()]
+AttachmentIds = Annotated[
+    list[Id],
+    Field(max_length=50, description="uploads (POST .../attachments) that this belongs to"),
+]
 # Query strings are text by nature, so their numbers are parsed from it.
 Cursor = Annotated[int, Field(ge=0, le=MAX_ID)]
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -126,6 +132,7 @@ EventCursor = Annotated[int, Field(ge=0, le=MAX_EVENT_ID)]
 __all__ = [
     "MAX_ID",
     "REORDERING_CONTROLS",
+    "AttachmentIds",
     "Body",
     "Category",
     "ClientId",
@@ -137,6 +144,7 @@ __all__ = [
     "Flag",
     "Id",
     "Location",
+    "MessageText",
     "Note",
     "Password",
     "Priority",

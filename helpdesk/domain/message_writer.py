@@ -16,10 +16,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..encoding import dumps
 from ..errors import Conflict
-from ..models import Message, Ticket, User, seconds_between
+from ..models import Attachment, Message, Ticket, User, seconds_between
 from ..sql import Database, named_rows
 from .access import parse_ticket_room
+from .attachments import claim
 from .events import Change, EventLog, ticket_audience
 from .serialize import message_json
 
@@ -38,6 +40,7 @@ class Draft:
     body: str
     internal: bool
     client_id: str | None
+    attachments: tuple[Attachment, ...] = ()  # checked by `claimable`, claimed with the message
 
     @property
     def key(self) -> tuple[int, str] | None:
@@ -128,6 +131,15 @@ class MessageWriter:
             stored = await _insert_messages(db, drafts, change.now)
             written = [(d, m) for d, m in zip(drafts, stored, strict=True) if m is not None]
             for draft, message in written:
+                await claim(
+                    change.connection,
+                    draft.attachments,
+                    ticket_id=draft.ticket.id,
+                    message_id=message.id,
+                    internal=draft.internal,
+                    now=change.now,
+                )
+            for draft, message in written:
                 rooms = ticket_audience(draft.ticket, staff_only=draft.internal)
                 data = message_json(message)
                 change.emit(rooms, "message.created", data, staff_only=draft.internal)
@@ -169,11 +181,13 @@ async def _insert_messages(
             if draft.key is not None:
                 seen.add(draft.key)
     placeholders, params = named_rows(
-        [(d.ticket.id, d.author.id, d.body, d.internal, d.client_id) for d in fresh], "m"
+        [(d.ticket.id, d.author.id, d.body, d.internal, d.client_id, _described(d)) for d in fresh],
+        "m",
     )
     values = ", ".join(f"({each}, :now)" for each in placeholders)
     rows = await db.rows(
-        "INSERT INTO message (ticket_id, author_id, body, internal, client_id, created_at) "  # noqa: S608
+        "INSERT INTO message "  # noqa: S608
+        "(ticket_id, author_id, body, internal, client_id, attachments, created_at) "
         f"VALUES {values} "  # placeholders only: every value is bound
         "ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id, author_id, client_id",
         now=now,
@@ -191,11 +205,17 @@ async def _insert_messages(
             body=draft.body,
             internal=draft.internal,
             client_id=draft.client_id,
+            attachments=[each.describe() for each in draft.attachments] or None,
             created_at=now,
         )
         for draft in inserted
     }
     return [by_draft.get(id(draft)) for draft in drafts]
+
+
+def _described(draft: Draft) -> str | None:
+    """The message's `attachments` column: JSON text, as Tortoise's JSONField keeps it."""
+    return dumps([each.describe() for each in draft.attachments]) if draft.attachments else None
 
 
 async def _record_event_ids(db: Database, messages: list[Message]) -> None:
@@ -247,8 +267,20 @@ async def _touch_tickets(db: Database, drafts: list[Draft], change: Change) -> N
 
 async def _previous(draft: Draft) -> Posted:
     """The message first stored with the draft's `client_id`."""
-    message = await Message.get(author_id=draft.author.id, client_id=draft.client_id)
-    if message.ticket_id != draft.ticket.id or message.event_id is None:
+    assert draft.client_id is not None
+    posted = await previous_post(draft.author, draft.ticket, draft.client_id)
+    if posted is None:
         raise Conflict("that client_id was already used for another message", field="client_id")
-    message.author = draft.author
+    return posted
+
+
+async def previous_post(author: User, ticket: Ticket, client_id: str) -> Posted | None:
+    """The message `author` already stored with `client_id`, or None; a client_id used on
+    another ticket is a conflict."""
+    message = await Message.get_or_none(author_id=author.id, client_id=client_id)
+    if message is None:
+        return None
+    if message.ticket_id != ticket.id or message.event_id is None:
+        raise Conflict("that client_id was already used for another message", field="client_id")
+    message.author = author
     return Posted(message, message.event_id, duplicate=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 from ..allowances import Allowances
-from ..errors import Conflict, Forbidden, InvalidTransition
+from ..errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from ..models import Message, Status, User
 from .access import visible_ticket
-from .message_writer import Draft, MessageWriter, Posted
+from .attachments import UploadLimits, claimable
+from .message_writer import Draft, MessageWriter, Posted, previous_post
 from .registration import require_confirmed
 from .tickets import change_status
 
@@ -25,6 +27,8 @@ async def post_message(
     internal: bool = False,
     client_id: str | None = None,
     reopen_note: str | None = None,
+    attachment_ids: Sequence[int] = (),
+    upload_limits: UploadLimits | None = None,
 ) -> Posted:
     """Check the rules and the author's chat allowance, then store the message and its events
     with the writer's next batch; the same `client_id` again returns the first message.
@@ -32,7 +36,12 @@ async def post_message(
     With `reopen_note`, a reporter's message on their own closed ticket reopens it with that
     note (a reply by mail has no reopen button) instead of being refused; only once the
     allowance is taken, so a refused message changes nothing.
+
+    `attachment_ids` are the author's uploads to send with it (within `upload_limits`); a
+    message with files may have no text.
     """
+    if not body and not attachment_ids:
+        raise ValidationFailed("write a message or attach a file", field="body")
     require_confirmed(author)
     ticket = await visible_ticket(author, ticket_id)
     if internal and not author.is_staff:
@@ -41,13 +50,22 @@ async def post_message(
     reopens = closed and reopen_note is not None and ticket.reporter_id == author.id
     if closed and not reopens:
         raise Conflict("this ticket is closed; reopen it to continue the conversation")
+    files = ()
+    if attachment_ids:
+        if client_id is not None:  # sent again: its files are that first message's now
+            first = await previous_post(author, ticket, client_id)
+            if first is not None:
+                return first
+        if upload_limits is None:
+            raise ValueError("messages with files need the upload limits")
+        files = tuple(await claimable(author, attachment_ids, upload_limits, ticket=ticket))
     await allowances.chat.take(f"user:{author.id}")
     if reopens:
         with contextlib.suppress(InvalidTransition):  # reopened in the meantime
             ticket = await change_status(
                 writer.event_log, author, ticket_id, Status.ACTIVE, reopen_note, None
             )
-    return await writer.write(Draft(author, ticket, body, internal, client_id))
+    return await writer.write(Draft(author, ticket, body, internal, client_id, files))
 
 
 async def list_messages(

@@ -17,6 +17,26 @@ def user_ref(user: User) -> dict[str, Any]:
     }
 
 
+def attachment_json(described: dict[str, Any]) -> dict[str, Any]:
+    """A file as clients see it, from what its ticket or message keeps (Attachment.describe);
+    the addresses serve it to whoever may see that ticket or message."""
+    url = f"/files/{described['id']}"
+    return {
+        "id": described["id"],
+        "filename": described["filename"],
+        "content_type": described["content_type"],
+        "size": described["size"],
+        "width": described["width"],
+        "height": described["height"],
+        "url": url,
+        "thumbnail_url": f"{url}/thumbnail" if described["thumbnail"] else None,
+    }
+
+
+def attachments_json(described: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [attachment_json(each) for each in described or ()]
+
+
 def ticket_json(ticket: Ticket) -> dict[str, Any]:
     """Needs `reporter` and `assignee` fetched (select_related) beforehand."""
     return {
@@ -35,6 +55,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "first_response_at": isoformat(ticket.first_response_at),
         "closed_at": isoformat(ticket.closed_at),
         "last_message_at": isoformat(ticket.last_message_at),
+        "attachments": attachments_json(ticket.attachments),
     }
 
 
@@ -48,6 +69,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "internal": message.internal,
         "created_at": isoformat(message.created_at),
         "client_id": message.client_id,
+        "attachments": attachments_json(message.attachments),
     }
 
 

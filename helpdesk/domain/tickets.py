@@ -25,6 +25,7 @@ from ..models import (
 )
 from ..sql import dialect_of
 from .access import require_staff, visible_ticket
+from .attachments import UploadLimits, claim, claimable
 from .events import EventLog, ticket_audience
 from .fields import MAX_ID, in_id_range
 from .registration import require_confirmed
@@ -48,6 +49,7 @@ class TicketDraft:
     location: str | None = None
     priority: Priority = Priority.NORMAL
     reporter_id: int | None = None  # staff logging a call: the student it is for
+    attachment_ids: tuple[int, ...] = ()  # the photos and PDFs uploaded with the report
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,23 @@ def _clean_location(location: str | None) -> str | None:
 
 
 async def create_ticket(
-    log: EventLog, allowances: Allowances, user: User, draft: TicketDraft
+    log: EventLog,
+    allowances: Allowances,
+    user: User,
+    draft: TicketDraft,
+    upload_limits: UploadLimits | None = None,
 ) -> Ticket:
     """Report a problem: one's own, or (staff only) on behalf of a reporter who phoned in.
     Reporters have an hourly allowance, so a script or a stuck form cannot flood every board;
-    staff, who log calls for others, have none."""
+    staff, who log calls for others, have none. Files uploaded for the report (within
+    `upload_limits`) are attached to it."""
     require_confirmed(user)
     reporter = await _reporter_for(user, draft.reporter_id)
+    files = []
+    if draft.attachment_ids:
+        if upload_limits is None:
+            raise ValueError("reports with files need the upload limits")
+        files = await claimable(user, draft.attachment_ids, upload_limits, ticket=None)
     if not user.is_staff:
         await allowances.report.take(f"user:{user.id}")
     async with log.change() as change:
@@ -92,9 +104,18 @@ async def create_ticket(
             category=draft.category,
             location=_clean_location(draft.location),
             priority=draft.priority,
+            attachments=[each.describe() for each in files] or None,
             created_at=change.now,
             updated_at=change.now,
             using_db=change.connection,
+        )
+        await claim(
+            change.connection,
+            files,
+            ticket_id=ticket.id,
+            message_id=None,
+            internal=False,
+            now=change.now,
         )
         ticket.reporter = reporter
         ticket.assignee = None

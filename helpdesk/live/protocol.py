@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ..domain.fields import Body, ClientId, EventCursor, Id, Text
+from ..domain.fields import AttachmentIds, ClientId, EventCursor, Id, MessageText, Text
 from ..encoding import dumps, loads
 
 Room = Annotated[str, Field(min_length=1, max_length=64), Text]
@@ -30,9 +30,10 @@ class Leave(Op):
 class Say(Op):
     op: Literal["say"]
     room: Room
-    body: Body
+    body: MessageText = ""
     internal: bool = False
     client_id: ClientId | None = None
+    attachment_ids: AttachmentIds = []
 
 
 class Typing(Op):

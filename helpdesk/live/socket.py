@@ -15,7 +15,7 @@ from ..domain.activity import events_after, last_event_id
 from ..domain.messages import post_message
 from ..domain.reads import mark_read, read_markers
 from ..domain.serialize import user_ref
-from ..errors import Conflict, HelpdeskError, NotFound, RateLimited, ValidationFailed
+from ..errors import Conflict, HelpdeskError, NotFound, RateLimited, TooLarge, ValidationFailed
 from ..web.context import HelpdeskApp, services
 from ..web.security import is_cross_site
 from ..web.sessions import current_session
@@ -47,6 +47,8 @@ def socket_error_code(error: HelpdeskError) -> str:
         return "conflict"
     if isinstance(error, RateLimited):
         return "rate_limited"
+    if isinstance(error, TooLarge):
+        return "too_large"
     if error.status in (403, 404):
         return "forbidden"  # a missing ticket answers like someone else's
     if error.status == 503:
@@ -231,6 +233,8 @@ class LiveSession:
             frame.body,
             internal=frame.internal,
             client_id=frame.client_id,
+            attachment_ids=frame.attachment_ids,
+            upload_limits=self.app.uploads.limits,
         )
         self.connection.send(frames.ack(frame.client_id, posted.event_id, posted.message.id))
 

@@ -9,11 +9,11 @@ from quart import Quart
 
 from ..domain.labels import page_texts
 from ..web.sessions import current_account
-from . import account, admin, auth, board, docs, oidc, tickets, unsubscribe
+from . import account, admin, auth, board, docs, files, oidc, tickets, unsubscribe
 
 
 def register_pages(app: Quart) -> None:
-    for module in (auth, oidc, account, unsubscribe, tickets, board, docs, admin):
+    for module in (auth, oidc, account, unsubscribe, tickets, board, docs, admin, files):
         app.register_blueprint(module.blueprint)
 
 

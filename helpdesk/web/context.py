@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..consumers import Runner
     from ..domain.accounts import Sessions
+    from ..domain.attachments import Uploads
     from ..domain.events import EventLog
     from ..domain.message_writer import MessageWriter
     from ..live.hub import Hub
@@ -31,6 +32,7 @@ class HelpdeskApp(Quart):
     allowances: Allowances
     sessions: Sessions
     analytics: Analytics
+    uploads: Uploads  # attachments: storage, limits, the threads that make images safe
     consumers: Runner  # the event-log consumers (mail notifications), under one lease
     mail_sender: Runner  # sends the outbox, under a lease of its own
 

@@ -3,7 +3,7 @@ its empty values, and JSON bodies whose faults are clear 4xx errors, never a 500
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from quart import Request
 from werkzeug.datastructures import MultiDict
@@ -11,6 +11,7 @@ from werkzeug.utils import cached_property
 
 from ..encoding import loads
 from ..errors import HelpdeskError
+from .uploads import UPLOAD_PATHS
 
 
 class MalformedBody(HelpdeskError):
@@ -24,6 +25,20 @@ class UnsupportedMediaType(HelpdeskError):
 
 
 class HelpdeskRequest(Request):
+    # Bodies may be this large on the upload routes (see web/uploads.py), set per app with
+    # `for_uploads`; every other route keeps the app's MAX_CONTENT_LENGTH.
+    upload_body_bytes: ClassVar[int | None] = None
+
+    def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
+        if self.upload_body_bytes is not None and method == "POST" and UPLOAD_PATHS.match(path):
+            kwargs["max_content_length"] = self.upload_body_bytes
+        super().__init__(method, scheme, path, *args, **kwargs)
+
+    @classmethod
+    def for_uploads(cls, body_bytes: int) -> type[HelpdeskRequest]:
+        """The request class of an app whose upload routes take bodies of `body_bytes`."""
+        return type(cls.__name__, (cls,), {"upload_body_bytes": body_bytes})
+
     @cached_property
     def args(self) -> MultiDict[str, str]:
         """The query string without its blank values: a form's "All" sends `category=`, which

@@ -5,15 +5,18 @@ The table is checked against `app.url_map`: a route added without a rule here fa
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from quart.datastructures import FileStorage
 
 from helpdesk.models import Role, User
 from tests.conftest import TICKET, create_ticket, make_user, signed_in_client
+from tests.uploads import samples
 
 ACTORS = ("anonymous", "deactivated", "reporter", "other", "staff", "admin")
 _names = itertools.count()
@@ -305,6 +308,24 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/admin/users/<int:user_id>/password-reset"): Route(
         "/admin/users/{other_user}/password-reset", admin_page(400), form=dict
     ),
+    # uploads: a body that is not multipart is refused once the caller may upload there
+    ("POST", "/api/v1/attachments"): Route("/api/v1/attachments", signed_in(415), form=dict),
+    ("POST", "/api/v1/tickets/<int:ticket_id>/attachments"): Route(
+        "/api/v1/tickets/{ticket}/attachments", reporters_ticket(415), form=dict
+    ),
+    # the reporter's photo, sent in a message on their ticket: sent files stay (409)
+    ("GET", "/api/v1/attachments/<int:attachment_id>"): Route(
+        "/api/v1/attachments/{attachment}", reporters_ticket(200)
+    ),
+    ("DELETE", "/api/v1/attachments/<int:attachment_id>"): Route(
+        "/api/v1/attachments/{attachment}", reporters_ticket(409)
+    ),
+    ("GET", "/files/<int:attachment_id>"): Route(
+        "/files/{attachment}", reporters_ticket(200, anonymous=PAGE)
+    ),
+    ("GET", "/files/<int:attachment_id>/thumbnail"): Route(
+        "/files/{attachment}/thumbnail", reporters_ticket(200, anonymous=PAGE)
+    ),
     ("GET", "/admin/audit"): Route("/admin/audit", admin_page(200)),
     ("GET", "/admin/settings"): Route("/admin/settings", admin_page(200)),
     ("GET", "/admin/mail"): Route("/admin/mail", staff_only(200, anonymous=PAGE) | {"staff": 403}),
@@ -328,8 +349,9 @@ def test_every_route_has_a_rule(app):
     assert sockets == SOCKET_ROUTES
 
 
-async def callers(app) -> dict[str, Any]:
-    """A fresh cast per route: each caller's client, the reporter's ticket, another user."""
+async def callers(app, *, with_attachment: bool = False) -> dict[str, Any]:
+    """A fresh cast per route: each caller's client, the reporter's ticket, another user, and
+    where the route needs one, a photo the reporter sent on that ticket."""
     users = {
         "reporter": await make_user(unique("rep")),
         "other": await make_user(unique("oth")),
@@ -342,7 +364,35 @@ async def callers(app) -> dict[str, Any]:
     # Deactivated after signing in, without the sessions being revoked: the cookie must still fail.
     await User.filter(id=users["deactivated"].id).update(is_active=False)
     ticket = await create_ticket(clients["reporter"])
-    return {"clients": clients, "ticket": ticket["id"], "other_user": users["other"].id}
+    attachment = None
+    if with_attachment:
+        attachment = await sent_photo(clients["reporter"], ticket["id"])
+    return {
+        "clients": clients,
+        "ticket": ticket["id"],
+        "other_user": users["other"].id,
+        "attachment": attachment,
+    }
+
+
+def path_of(route: Route, cast: dict[str, Any]) -> str:
+    """The route's path for this cast: its ticket, its other user, its photo."""
+    return route.path.format(
+        ticket=cast["ticket"], other_user=cast["other_user"], attachment=cast["attachment"]
+    )
+
+
+async def sent_photo(client: Any, ticket_id: int) -> int:
+    upload = await client.post(
+        f"/api/v1/tickets/{ticket_id}/attachments",
+        files={"file": FileStorage(io.BytesIO(samples.png_with_text()), filename="photo.png")},
+    )
+    photo = (await upload.get_json())["id"]
+    sent = await client.post(
+        f"/api/v1/tickets/{ticket_id}/messages", json={"attachment_ids": [photo]}
+    )
+    assert sent.status_code == 201
+    return photo
 
 
 @pytest.mark.parametrize(("method", "rule"), sorted(ROUTES), ids=lambda v: str(v))
@@ -350,8 +400,8 @@ async def test_route_answers_each_caller_as_the_rule_says(app, method, rule):
     route = ROUTES[(method, rule)]
     answers = {}
     for actor in ACTORS:
-        cast = await callers(app)
-        path = route.path.format(ticket=cast["ticket"], other_user=cast["other_user"])
+        cast = await callers(app, with_attachment="{attachment}" in route.path)
+        path = path_of(route, cast)
         client = cast["clients"][actor]
         options: dict[str, Any] = {}
         if route.body is not None:

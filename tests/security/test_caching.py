@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.security.test_authorization_matrix import ACTORS, ROUTES, callers
+from tests.security.test_authorization_matrix import ACTORS, ROUTES, callers, path_of
 
 PUBLIC = {
     ("GET", "/static/<path:filename>"),
@@ -36,16 +36,19 @@ SESSION_ROUTES = sorted(key for key in ROUTES if needs_a_session(*key))
 def test_the_private_routes_are_the_ones_expected():
     assert ("GET", "/tickets/<int:ticket_id>") in SESSION_ROUTES
     assert ("GET", "/api/v1/tickets/<int:ticket_id>/messages") in SESSION_ROUTES
+    assert ("GET", "/files/<int:attachment_id>") in SESSION_ROUTES
     assert not PUBLIC & set(SESSION_ROUTES)
 
 
 @pytest.mark.parametrize(("method", "rule"), SESSION_ROUTES, ids=lambda v: str(v))
 async def test_every_answer_of_a_signed_in_route_is_no_store(app, method, rule):
-    cast = await callers(app)
-    path = ROUTES[(method, rule)].path.format(ticket=cast["ticket"], other_user=cast["other_user"])
+    route = ROUTES[(method, rule)]
+    cast = await callers(app, with_attachment="{attachment}" in route.path)
+    path = path_of(route, cast)
     for actor in ACTORS:
         response = await cast["clients"][actor].get(path)
-        assert response.headers.get("Cache-Control") == "no-store", (actor, response.status_code)
+        directives = {part.strip() for part in response.headers.get("Cache-Control", "").split(",")}
+        assert "no-store" in directives, (actor, response.status_code)
 
 
 async def test_sign_in_pages_and_errors_are_not_stored_either(app):

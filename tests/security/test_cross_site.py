@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpdesk.models import Event, Ticket
-from tests.security.test_authorization_matrix import ROUTES, callers
+from tests.security.test_authorization_matrix import ROUTES, callers, path_of
 
 WRITES = sorted(key for key in ROUTES if key[0] in {"POST", "PATCH", "PUT", "DELETE"})
 FOREIGN = [
@@ -30,11 +30,11 @@ def database_url(tmp_path, sqlite_template):
 async def test_every_write_refuses_a_foreign_origin(app, method, rule):
     route = ROUTES[(method, rule)]
     for headers in FOREIGN:
-        cast = await callers(app)
+        cast = await callers(app, with_attachment="{attachment}" in route.path)
         # The most privileged caller: a refusal here is the CSRF check, not authorization.
         client = cast["clients"]["admin"]
         before = (await Ticket.all().count(), await Event.all().count())
-        path = route.path.format(ticket=cast["ticket"], other_user=cast["other_user"])
+        path = path_of(route, cast)
         options = {"json": route.body()} if route.body else {}
         if route.form is not None:
             options["form"] = route.form()
