@@ -12,7 +12,15 @@ from ..models import Attachment, Ticket, User
 from ..web.context import json_response, services
 from ..web.sessions import require_account
 from ..web.uploads import read_upload_form
-from .openapi import NOT_FOUND, ONE_TICKET, RATE_LIMITED, SIGNED_IN, NoContent, errors
+from .openapi import (
+    NOT_FOUND,
+    ONE_TICKET,
+    RATE_LIMITED,
+    SIGNED_IN,
+    NoContent,
+    errors,
+    takes_a_file,
+)
 from .schemas import AttachmentOut
 
 blueprint = Blueprint("api_attachments", __name__)
@@ -21,6 +29,7 @@ UPLOAD = (400, 403, 408, 409, 413, 415, 503)
 
 @blueprint.post("/attachments")
 @tag(["attachments"])
+@takes_a_file
 @document_response(AttachmentOut, 201)
 @errors(SIGNED_IN, UPLOAD, RATE_LIMITED)
 async def post_report_attachment() -> Response:
@@ -32,6 +41,7 @@ async def post_report_attachment() -> Response:
 
 @blueprint.post("/tickets/<int:ticket_id>/attachments")
 @tag(["attachments"])
+@takes_a_file
 @document_response(AttachmentOut, 201)
 @errors(SIGNED_IN, ONE_TICKET, UPLOAD, RATE_LIMITED)
 async def post_ticket_attachment(ticket_id: int) -> Response:

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from quart import Quart
-from quart_schema import document_response, hide
+from quart_schema import DataSource, document_response, hide
 from quart_schema.openapi import OpenAPIProvider
+from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
 
 from .schemas import ErrorOut
 
@@ -37,6 +38,32 @@ class CsvFile:
     """Documents a CSV download."""
 
 
+class MultipartFile:
+    """Documents an upload: a multipart body with one file in the field `file`."""
+
+
+MULTIPART_FILE = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+}
+
+
+def takes_a_file(view: F) -> F:
+    """Describe the operation's body as an upload. The route reads it itself, as it streams
+    in (helpdesk/web/uploads.py), so quart-schema's validation is not used, only its field
+    for what the body is."""
+    setattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, (MultipartFile, DataSource.FORM_MULTIPART))
+    return view
+
+
 def errors(*groups: tuple[int, ...]) -> Callable[[F], F]:
     """Document the error statuses an operation can answer with, all in the error shape."""
     statuses = sorted({status for group in groups for status in group})
@@ -60,6 +87,11 @@ def hide_everything_but_the_api(app: Quart) -> None:
 
 
 class HelpdeskOpenAPI(OpenAPIProvider):
+    def build_request_body(self, model: Any, source: DataSource) -> tuple[dict, dict]:
+        if model is MultipartFile:
+            return MULTIPART_FILE, {}
+        return super().build_request_body(model, source)
+
     def build_response_object(
         self, model: type[Any], headers_model: type[Any] | None
     ) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -327,3 +327,12 @@ async def test_the_size_and_count_limits_hold(app, cast):
     assert too_many.status_code == 413
     assert await Message.all().count() == 0
     assert await Ticket.all().count() == 1
+
+
+async def test_the_api_description_says_uploads_are_multipart_files(app):
+    """The upload routes read their bodies themselves; the description still says what to send
+    (this also catches quart-schema no longer reading the request attribute it is given)."""
+    schema = await json_of(await app.test_client().get("/openapi.json"))
+    for path in ("/api/v1/attachments", "/api/v1/tickets/{ticket_id}/attachments"):
+        body = schema["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]
+        assert body["schema"]["properties"]["file"] == {"type": "string", "format": "binary"}
