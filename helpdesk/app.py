@@ -154,7 +154,7 @@ def base_app(settings: Settings, *, home: str, live_socket: bool = True) -> Help
         await db.open_database(settings, create_schema=settings.create_schema)
         await app.broker.connect()
         await app.hub.start()
-        await app.uploads.storage.start()
+        await app.uploads.start()
         if app.config.get("PUSH_ANALYTICS"):
             await app.analytics.start()
         app.mail_sender, app.consumers = consumer_runners(app)

@@ -67,6 +67,14 @@ class Uploads:
         # instead of starving the event loop's own thread.
         self._workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="upload")
 
+    async def start(self) -> None:
+        """Reach the storage. A store that cannot be reached does not keep the helpdesk from
+        serving: uploads answer 503 until it can, and the log says why."""
+        try:
+            await self.storage.start()
+        except StorageError as error:
+            log.error("files cannot be stored or served (%s): %s", self.storage.description, error)
+
     async def close(self) -> None:
         self._workers.shutdown(wait=False, cancel_futures=True)
         await self.storage.close()

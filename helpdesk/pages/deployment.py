@@ -70,6 +70,13 @@ def production_gaps(settings: Settings) -> list[str]:
             "The memory:// broker reaches its own process only, so serve refuses several "
             f"workers with it. Set {ENV_PREFIX}BROKER_URL to redis://host:6379/0 to run more."
         )
+    if not settings.storage_url.startswith("s3://") and not settings.broker_url.startswith(
+        "memory://"
+    ):
+        gaps.append(
+            "Photos and files are kept on this host's disk: a second host would not find them. "
+            f"With several hosts, set {ENV_PREFIX}STORAGE_URL to an s3:// bucket."
+        )
     host = urlsplit(settings.public_url).hostname or ""
     if host in ("127.0.0.1", "localhost", "::1") or not settings.public_url.startswith("https:"):
         gaps.append(

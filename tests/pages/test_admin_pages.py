@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from helpdesk.config import load_settings
 from helpdesk.models import AuditEntry, OutboxMail, Role, User
+from helpdesk.pages.deployment import production_gaps, shown_settings
 from tests.conftest import make_user, settings_for
 
 SECRET_KEY = "k3y-that-signs-every-cookie-" + "x" * 8
@@ -221,9 +223,26 @@ async def test_the_settings_page_shows_no_secret(cast):
     assert "https://login.campus.test/realms/campus" in page
 
 
+def test_a_storage_url_is_shown_without_its_secret(tmp_path):
+    url = f"s3://helpdesk:{OIDC_SECRET}@campus-files?endpoint=https://s3.campus.test"
+    shown = dict(shown_settings(load_settings(overrides=settings_for(tmp_path, storage_url=url))))
+    assert shown["HELPDESK_STORAGE_URL"] == (
+        "s3://helpdesk:••••••@campus-files?endpoint=https://s3.campus.test"
+    )
+
+
 async def test_the_settings_page_says_what_production_still_needs(cast):
     page = await text_of(await cast.admin.client.get("/admin/settings"))
     assert "HELPDESK_COOKIE_SECURE=true" in page
     assert "HELPDESK_PUBLIC_URL" in page
     assert "HELPDESK_BROKER_URL to redis://" in page
     assert "No mail relay" not in page, "a relay is set here"
+    assert "a second host would not find them" not in page, "files on disk suit one host"
+
+
+def test_files_on_disk_are_a_gap_once_there_are_several_hosts(tmp_path):
+    several = settings_for(tmp_path, broker_url="redis://127.0.0.1:6379/0")
+    gaps = " ".join(production_gaps(load_settings(overrides=several)))
+    assert "HELPDESK_STORAGE_URL to an s3:// bucket" in gaps
+    on_s3 = {**several, "storage_url": "s3://campus-files"}
+    assert "STORAGE_URL" not in " ".join(production_gaps(load_settings(overrides=on_s3)))
