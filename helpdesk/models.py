@@ -441,3 +441,119 @@ class Attachment(Model):
             "height": self.height,
             "thumbnail": self.thumbnail_size is not None,
         }
+
+
+class KnownIssue(Model):
+    """A ticket published for everyone on campus: what is broken, in words fit for anyone."""
+
+    # Its status is its ticket's; withdrawn, it is no longer listed, and published again, it is.
+    id = fields.IntField(primary_key=True)
+    ticket: fields.OneToOneRelation[Ticket] = fields.OneToOneField(
+        "models.Ticket", related_name="known_issue", on_delete=fields.CASCADE
+    )
+    public_title = fields.CharField(max_length=200)
+    public_note = fields.TextField(null=True)
+    building = fields.CharField(max_length=200, null=True)  # of the ticket's location
+    published_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="published_issues", on_delete=fields.RESTRICT
+    )
+    published_at = DatetimeField(default=utcnow)
+    updated_at = DatetimeField(default=utcnow)
+    withdrawn_at = DatetimeField(null=True)
+    affected_count = fields.IntField(default=0)  # moved in the transaction of its Affected rows
+
+    class Meta:
+        table = "known_issue"
+        indexes = (("withdrawn_at", "updated_at"), ("building", "withdrawn_at"))
+
+
+class Affected(Model):
+    """Someone affected by a known issue: they said me too, or their ticket was merged into it."""
+
+    id = fields.IntField(primary_key=True)
+    known_issue: fields.ForeignKeyRelation[KnownIssue] = fields.ForeignKeyField(
+        "models.KnownIssue", related_name="affected", on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="affected_by", on_delete=fields.CASCADE
+    )
+    merged = fields.BooleanField(default=False)  # through a merged duplicate of their own
+    created_at = DatetimeField(default=utcnow)
+
+    class Meta:
+        table = "affected"
+        unique_together = (("known_issue_id", "user_id"),)
+        indexes = (("user_id", "known_issue_id"),)
+
+
+class KnownIssueUpdate(Model):
+    """What the helpdesk told everyone affected by a known issue."""
+
+    id = fields.IntField(primary_key=True)
+    known_issue: fields.ForeignKeyRelation[KnownIssue] = fields.ForeignKeyField(
+        "models.KnownIssue", related_name="updates", on_delete=fields.CASCADE
+    )
+    author: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="known_issue_updates", on_delete=fields.RESTRICT
+    )
+    body = fields.TextField()
+    created_at = DatetimeField(default=utcnow)
+
+    class Meta:
+        table = "known_issue_update"
+        indexes = (("known_issue_id", "id"),)
+
+
+class TicketMerge(Model):
+    """A ticket closed as a duplicate of a known issue, for the histories of both tickets."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.OneToOneRelation[Ticket] = fields.OneToOneField(
+        "models.Ticket", related_name="merge", on_delete=fields.CASCADE
+    )
+    known_issue: fields.ForeignKeyRelation[KnownIssue] = fields.ForeignKeyField(
+        "models.KnownIssue", related_name="merges", on_delete=fields.CASCADE
+    )
+    actor: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="merges", on_delete=fields.RESTRICT
+    )
+    at = DatetimeField(default=utcnow)
+
+    class Meta:
+        table = "ticket_merge"
+        indexes = (("known_issue_id", "id"),)
+
+
+class FanOut(Model):
+    """News of a known issue to tell everyone affected, a batch of people at a time."""
+
+    # `position` is the last Affected id told; the job is done when none is left after it.
+    id = fields.IntField(primary_key=True)
+    known_issue: fields.ForeignKeyRelation[KnownIssue] = fields.ForeignKeyField(
+        "models.KnownIssue", related_name="fan_outs", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=32)  # the event each affected person gets
+    data = fields.TextField()  # its JSON data
+    position = fields.IntField(default=0)
+    created_at = DatetimeField(default=utcnow)
+    done_at = DatetimeField(null=True)
+
+    class Meta:
+        table = "fan_out"
+        indexes = (("done_at", "id"),)
+
+
+class SavedFilter(Model):
+    """A board filter a staff member keeps under a name."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="saved_filters", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=60)
+    query = fields.CharField(max_length=1000)  # the board's query string, e.g. status=open&q=wifi
+    created_at = DatetimeField(default=utcnow)
+
+    class Meta:
+        table = "saved_filter"
+        unique_together = (("user_id", "name"),)

@@ -26,6 +26,12 @@ POSTGRES_SERVER = os.environ.get(
 )
 SHARED_REDIS = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TABLES = [
+    "saved_filter",
+    "fan_out",
+    "ticket_merge",
+    "known_issue_update",
+    "affected",
+    "known_issue",
     "attachment",
     "audit_entry",
     "mailed_token",
