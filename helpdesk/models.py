@@ -139,6 +139,11 @@ class Ticket(Model):
     # The files of the report, as they are described in its JSON (see Attachment.describe):
     # fixed once the ticket exists, so every ticket's JSON is made without another query.
     attachments: fields.JSONField[list[dict[str, Any]] | None] = fields.JSONField(null=True)
+    # Kept on the ticket, moved in the transactions that publish it, follow it or merge into
+    # it, so a board of thousands of cards shows them without another query.
+    known_issue_id = fields.IntField(null=True)  # published as this known issue
+    affected_count = fields.IntField(default=0, db_default=0)  # people affected, while published
+    merged_into_id = fields.IntField(null=True)  # closed as a duplicate of this known issue
 
     class Meta:
         table = "ticket"
@@ -449,7 +454,7 @@ class KnownIssue(Model):
     # Its status is its ticket's; withdrawn, it is no longer listed, and published again, it is.
     id = fields.IntField(primary_key=True)
     ticket: fields.OneToOneRelation[Ticket] = fields.OneToOneField(
-        "models.Ticket", related_name="known_issue", on_delete=fields.CASCADE
+        "models.Ticket", related_name="publication", on_delete=fields.CASCADE
     )
     public_title = fields.CharField(max_length=200)
     public_note = fields.TextField(null=True)
@@ -460,7 +465,6 @@ class KnownIssue(Model):
     published_at = DatetimeField(default=utcnow)
     updated_at = DatetimeField(default=utcnow)
     withdrawn_at = DatetimeField(null=True)
-    affected_count = fields.IntField(default=0)  # moved in the transaction of its Affected rows
 
     class Meta:
         table = "known_issue"

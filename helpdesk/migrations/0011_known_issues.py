@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                         source_field="ticket_id",
                         db_constraint=True,
                         to_field="id",
-                        related_name="known_issue",
+                        related_name="publication",
                         on_delete=OnDelete.CASCADE,
                     ),
                 ),
@@ -47,7 +47,6 @@ class Migration(migrations.Migration):
                 ("published_at", DatetimeField(default=utcnow, auto_now=False, auto_now_add=False)),
                 ("updated_at", DatetimeField(default=utcnow, auto_now=False, auto_now_add=False)),
                 ("withdrawn_at", DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-                ("affected_count", fields.IntField(default=0)),
             ],
             options={
                 "table": "known_issue",
@@ -258,5 +257,20 @@ class Migration(migrations.Migration):
                 "table_description": "A ticket closed as a duplicate of a known issue, for the histories of both tickets.",
             },
             bases=["Model"],
+        ),
+        ops.AddField(
+            model_name="Ticket",
+            name="affected_count",
+            field=fields.IntField(default=0, db_default=0),
+        ),
+        ops.AddField(
+            model_name="Ticket",
+            name="known_issue_id",
+            field=fields.IntField(null=True),
+        ),
+        ops.AddField(
+            model_name="Ticket",
+            name="merged_into_id",
+            field=fields.IntField(null=True),
         ),
     ]
