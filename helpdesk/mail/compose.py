@@ -3,11 +3,16 @@
 Pure functions, no app context: the notifier calls them inside its transaction and stores
 the result in the outbox. User text only ever reaches a header through `_one_line` (no line
 breaks, no control characters), and the HTML part is rendered with autoescaping.
+
+A message's files are named with their size and linked, never attached: the link opens only
+for someone signed in who may see the file, so a mail forwarded or read over a shoulder gives
+away a file's name at most.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -21,6 +26,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ..assets import asset_dir
 from ..config import Settings
+from ..domain.attachments import describe_size
+from ..domain.serialize import attachment_json
 from ..models import Message, Ticket, User
 from . import tokens
 
@@ -62,6 +69,7 @@ class Update:
     body: str | None = None  # the reply's text, or the status change's note
     from_status: str | None = None
     to_status: str | None = None
+    attachments: tuple[dict[str, Any], ...] = ()  # the reply's files, as its message keeps them
 
 
 def _one_line(text: str) -> str:
@@ -142,7 +150,27 @@ def _message(
     return message
 
 
-def _update_context(update: Update) -> dict[str, Any]:
+def _files(
+    settings: MailSettings, described: Sequence[dict[str, Any]] | None
+) -> list[dict[str, str]]:
+    """A message's files as a mail names them: the name, the size, an absolute link."""
+    return [
+        {
+            "filename": each["filename"],
+            "size": describe_size(each["size"]),
+            "url": settings.public_url + attachment_json(each)["url"],
+        }
+        for each in described or ()
+    ]
+
+
+def _sent(count: int) -> str:
+    """What a message of files alone says it did: 'sent a file', 'sent 3 files'."""
+    return "sent a file" if count == 1 else f"sent {count} files"
+
+
+def _update_context(settings: MailSettings, update: Update) -> dict[str, Any]:
+    files = _files(settings, update.attachments)
     return {
         "kind": update.kind,
         "actor": update.actor["display_name"],
@@ -150,6 +178,8 @@ def _update_context(update: Update) -> dict[str, Any]:
         "body": update.body,
         "from_status": update.from_status,
         "to_status": update.to_status,
+        "files": files,
+        "sent": _sent(len(files)),
     }
 
 
@@ -161,7 +191,18 @@ def _ticket_context(
         "title": ticket.title,
         "status": ticket.status.value,
         "url": ticket_url(settings, ticket.id),
-        "updates": [_update_context(update) for update in updates],
+        "updates": [_update_context(settings, update) for update in updates],
+    }
+
+
+def _recent_context(settings: MailSettings, message: Message) -> dict[str, Any]:
+    files = _files(settings, message.attachments)
+    return {
+        "author": message.author.display_name,
+        "when": _when(message.created_at),
+        "body": message.body,
+        "files": files,
+        "sent": _sent(len(files)),
     }
 
 
@@ -184,14 +225,7 @@ def compose_ticket_mail(
         "ticket",
         {
             "ticket": _ticket_context(settings, ticket, updates),
-            "recent": [
-                {
-                    "author": item.author.display_name,
-                    "when": _when(item.created_at),
-                    "body": item.body,
-                }
-                for item in recent
-            ],
+            "recent": [_recent_context(settings, item) for item in recent],
         },
     )
     message["Reply-To"] = tokens.reply_address(

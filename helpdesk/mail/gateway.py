@@ -1,15 +1,35 @@
 """The inbound mail gateway: an SMTP server (aiosmtpd) that the campus MTA hands replies to.
 
-The reply address's signed token names the ticket and the person; the mail's text goes through
-the same domain functions as the web (authorization, the chat allowance, the event log and the
-live broadcast). Every refusal is an SMTP reply with a reason, so the MTA bounces it to the
-sender in plain words; a fault of ours is a 451, so the MTA tries again later.
+The reply address's signed token names the ticket and the person; the mail's text and files go
+through the same domain functions as the web (authorization, the chat and upload allowances,
+the event log and the live broadcast). Every refusal is an SMTP reply with a reason, so the MTA
+bounces it to the sender in plain words; a fault of ours, or a limit that passes with time, is
+a 451, so the MTA tries again later.
 
 Who may write: the From header must be the token's user's address (case-insensitive). The
 envelope sender (MAIL FROM) may differ, since mail sent "as" a campus address from another
 provider, or through a forwarder, carries that provider's address there; but it must not be
 empty, because the null sender marks bounces and automatic replies (RFC 5321, RFC 3834), which
 are never posted, and neither is a mail whose headers say it is one (`automatic`).
+
+Files (see `replies.reply_files`: attachments and pasted photos) become the message's
+attachments, each through `Uploads.store` as an upload on the web is (its kind judged by its
+bytes, photos re-encoded without their metadata on the uploads' own threads, the size limits,
+the hourly allowance), then posted with the text in one message, whose text may then be empty.
+A mail is posted whole or not at all: more files than one message takes or one too large
+(552 5.3.4), or a file the helpdesk does not take (550 5.6.1), refuses the whole mail with a
+reason naming the file; the upload allowance used up is a 451 like the chat's. What was stored
+for a mail that is not posted is removed at once. An accepted mail cannot carry words back to
+its sender, so posting part of it would drop files silently, and a note written into their
+message would put words in their mouth; a refusal comes back to them as a bounce that holds
+their mail, text included, to send again without the file. The same mail delivered again
+attaches nothing twice: its Message-ID was posted already, or (delivered twice at once) the
+second copy's uploads are removed.
+
+A mail may be `MAX_MAIL_BYTES` besides its files, and the files of one message on top, as
+mail encodes them (base64). The MIME parser's time goes by the line, so past its first
+`MAX_MAIL_BYTES` a mail may hold one line for each `ENCODED_LINE_BYTES` (attachments come in
+lines of 76 characters): the worst mail of the largest size is read in about a second.
 
 Reading a mail (the MIME parse, the HTML as text, the quote parser) is work for the CPU, so it
 runs on a small pool of threads of the gateway's own, not on the event loop that serves every
@@ -22,15 +42,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import socket
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import EmailPolicy, default
+from functools import partial
 from typing import Any, TypeVar
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -38,23 +60,31 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..allowances import Allowances
 from ..config import Settings
+from ..domain.access import visible_ticket
+from ..domain.attachments import UploadLimits, Uploads
 from ..domain.events import EventLog
 from ..domain.fields import Body
 from ..domain.message_writer import MessageWriter
 from ..domain.messages import post_message
 from ..errors import (
+    Conflict,
     HelpdeskError,
     RateLimited,
     ServiceUnavailable,
+    TooLarge,
+    UnsupportedType,
     ValidationFailed,
 )
-from ..models import Message, User
-from .replies import UnreadableMail, reply_text
+from ..models import Attachment, Message, Ticket, User
+from ..uploads.prepare import split_name
+from .replies import MailFile, UnreadableMail, reply_files, reply_text
 from .tokens import ReplyTarget, parse_reply_address
 
 log = logging.getLogger(__name__)
 
-MAX_MAIL_BYTES = 1024 * 1024  # a reply with its quotes; attachments are not taken by mail
+MAX_MAIL_BYTES = 1024 * 1024  # a reply with its quotes; its files come on top
+# Base64 lines of 76 characters hold 57 bytes; a fifth of that leaves room for other encoders.
+ENCODED_LINE_BYTES = 50
 REOPEN_NOTE = "Reopened by a reply by mail"
 DEFAULT_BIND = "127.0.0.1:8025"
 _BODY: TypeAdapter[str] = TypeAdapter(Body)
@@ -114,6 +144,27 @@ class GatewayServices:
     event_log: EventLog
     message_writer: MessageWriter
     allowances: Allowances
+    uploads: Uploads | None = None  # None: no file storage here, so mail with files is refused
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What a reply by mail holds: the text (checked, "" only beside files) and the files."""
+
+    text: str
+    files: list[MailFile]
+
+
+def mail_bytes(limits: UploadLimits | None) -> int:
+    """The largest mail taken: a reply, and the files of one message as base64 with its lines."""
+    if limits is None:
+        return MAX_MAIL_BYTES
+    return MAX_MAIL_BYTES + math.ceil(limits.message_bytes / 57) * 78
+
+
+def max_lines(size: int) -> int:
+    """The most lines a mail of `size` bytes may have (see the module's docstring)."""
+    return min(size, MAX_MAIL_BYTES) + max(0, size - MAX_MAIL_BYTES) // ENCODED_LINE_BYTES
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -133,6 +184,10 @@ def smtp_reply(error: HelpdeskError) -> str:
         return f"451 4.3.0 {error.detail}; try again later"
     if isinstance(error, ValidationFailed):
         return f"550 5.6.0 {error.detail}"
+    if isinstance(error, UnsupportedType):
+        return f"550 5.6.1 {error.detail}"
+    if isinstance(error, TooLarge):
+        return f"552 5.3.4 {error.detail}"
     return f"550 5.7.1 {error.detail}"
 
 
@@ -189,27 +244,83 @@ class ReplyHandler:
         self._readers.shutdown(wait=False, cancel_futures=True)
 
     async def deliver(self, envelope: Envelope) -> None:
-        """Post the mail's reply text as its token's user's message on its token's ticket; a
-        reporter's reply reopens their closed ticket."""
+        """Post the mail's reply text and files as its token's user's message on its token's
+        ticket; a reporter's reply reopens their closed ticket."""
         target = self.target(envelope.rcpt_tos[0])
         assert target is not None  # checked at RCPT
         raw = envelope.original_content or b""
         message = await self._read(_parse, raw)
         user = await _sender(message, envelope.mail_from or "", target)
-        text = await self._read(_text, message)
+        contents = await self._read(partial(_contents, size=len(raw)), message)
         client_id = _client_id(target.ticket_id, message, raw)
         if await Message.exists(author_id=user.id, client_id=client_id):
             return  # the MTA sent this mail again: it is posted already
         services = self.services
-        await post_message(
-            services.message_writer,
-            services.allowances,
-            user,
-            target.ticket_id,
-            text,
-            client_id=client_id,
-            reopen_note=REOPEN_NOTE,
-        )
+        stored = await self._store(user, target.ticket_id, contents.files)
+        try:
+            posted = await post_message(
+                services.message_writer,
+                services.allowances,
+                user,
+                target.ticket_id,
+                contents.text,
+                client_id=client_id,
+                reopen_note=REOPEN_NOTE,
+                attachment_ids=[attachment.id for attachment in stored],
+                upload_limits=services.uploads.limits if services.uploads else None,
+            )
+        except BaseException:
+            await self._take_back(user, stored)
+            raise
+        if posted.duplicate:  # the same mail, delivered at once on another connection, came first
+            await self._take_back(user, stored)
+
+    async def _store(self, user: User, ticket_id: int, files: list[MailFile]) -> list[Attachment]:
+        """The mail's files stored as the user's uploads to the ticket, all of them or none."""
+        if not files:
+            return []
+        uploads = self.services.uploads
+        if uploads is None:
+            raise UnsupportedType("files are not taken by mail here; add them on the ticket's page")
+        if len(files) > uploads.limits.per_message:
+            raise TooLarge(
+                f"the mail has {len(files)} files and one reply takes at most "
+                f"{uploads.limits.per_message}; send the others in another reply"
+            )
+        ticket = await _upload_target(uploads, user, ticket_id)
+        stored: list[Attachment] = []
+        try:
+            for number, file in enumerate(files, 1):
+                try:
+                    attachment = await uploads.store(
+                        user, ticket, file.data, file.filename, file.content_type
+                    )
+                except UnsupportedType as error:
+                    raise UnsupportedType(f"{_name(file, number)}: {error.detail}") from None
+                except TooLarge as error:
+                    if file.filename and error.detail.startswith(file.filename):
+                        raise  # it names the file already
+                    raise TooLarge(f"{_name(file, number)}: {error.detail}") from None
+                stored.append(attachment)
+        except BaseException:
+            await self._take_back(user, stored)
+            raise
+        return stored
+
+    async def _take_back(self, user: User, stored: Sequence[Attachment]) -> None:
+        """Remove what a mail stored and did not post, now rather than by the daily sweep."""
+        uploads = self.services.uploads
+        if uploads is None:
+            return  # nothing could be stored
+        for attachment in stored:
+            try:
+                await uploads.remove(user, attachment.id)
+            except HelpdeskError:
+                continue  # posted after all: its message's batch had begun when we were stopped
+            except Exception as error:  # the sweep removes it within a day
+                log.warning(
+                    "could not remove upload %s of a refused mail: %s", attachment.id, error
+                )
 
     async def _read(self, work: Callable[[_T], _R], argument: _T) -> _R:
         """`work(argument)` on the readers, off the event loop, within `READ_SECONDS`."""
@@ -224,6 +335,8 @@ class ReplyHandler:
 
 
 def _parse(raw: bytes) -> EmailMessage:
+    if raw.count(b"\n") > max_lines(len(raw)):
+        raise Refused("550 5.6.0 the mail has more lines than one of its size can have")
     policy = _POLICY.clone(message_factory=_CountedParts())
     message = BytesParser(policy=policy).parsebytes(raw)
     assert isinstance(message, EmailMessage)
@@ -266,14 +379,24 @@ async def _sender(message: EmailMessage, mail_from: str, target: ReplyTarget) ->
     return user
 
 
-def _text(message: EmailMessage) -> str:
+def _contents(message: EmailMessage, *, size: int) -> Contents:
+    """The reply's text and files; the text may be missing only when there are files."""
+    files = reply_files(message)
+    if size - sum(file.encoded_size for file in files) > MAX_MAIL_BYTES:
+        raise Refused(f"552 5.3.4 without its files the mail is over {MAX_MAIL_BYTES >> 20} MiB")
+    return Contents(_text(message, required=not files), files)
+
+
+def _text(message: EmailMessage, *, required: bool = True) -> str:
     """The reply's text, checked like a message typed on the web."""
     try:
         text = reply_text(message)
     except UnreadableMail as error:
         raise Refused(f"550 5.6.0 {error}") from None
     if not text:
-        raise Refused("550 5.6.0 no reply text found")
+        if required:
+            raise Refused("550 5.6.0 no reply text found")
+        return ""
     try:
         return _BODY.validate_python(text)
     except ValidationError as error:
@@ -290,9 +413,28 @@ def _client_id(ticket_id: int, message: EmailMessage, raw: bytes) -> str:
     return f"mail-{digest[:40]}"
 
 
+async def _upload_target(uploads: Uploads, user: User, ticket_id: int) -> Ticket:
+    """The ticket the files go to, checked as an upload on the web is."""
+    try:
+        ticket = await uploads.target(user, ticket_id)
+    except Conflict:  # closed, for its reporter: this reply reopens it, files and all
+        ticket = await visible_ticket(user, ticket_id)
+    assert ticket is not None  # given a ticket's id, it is that ticket
+    return ticket
+
+
+def _name(file: MailFile, number: int) -> str:
+    """How a refusal names a file: its name as the helpdesk would show it, else its place."""
+    stem, extension = split_name(file.filename)
+    if stem or extension:
+        return f"{stem}.{extension}" if extension else stem
+    return f"file {number} ({file.content_type})"
+
+
 def _one_line(reply: str) -> str:
-    """An SMTP reply is one line of ASCII: user-supplied parts are flattened to it."""
-    flat = " ".join(reply.split())
+    """An SMTP reply is one line of printable ASCII: user-supplied parts are flattened to it."""
+    printable = "".join(character if character.isprintable() else " " for character in reply)
+    flat = " ".join(printable.split())
     return flat.encode("ascii", "replace").decode()[:500]
 
 
@@ -303,6 +445,7 @@ class MailGateway:
     def __init__(self, services: GatewayServices) -> None:
         self.handler = ReplyHandler(services)
         self.hostname = services.settings.reply_domain
+        self.mail_bytes = mail_bytes(services.uploads.limits if services.uploads else None)
         self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
         self._server: asyncio.Server | None = None
 
@@ -311,7 +454,7 @@ class MailGateway:
             self.handler,
             hostname=self.hostname,
             ident="Campus Helpdesk reply gateway",
-            data_size_limit=MAX_MAIL_BYTES,
+            data_size_limit=self.mail_bytes,
             enable_SMTPUTF8=True,
             timeout=60,
             loop=asyncio.get_running_loop(),

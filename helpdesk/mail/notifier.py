@@ -209,6 +209,11 @@ class Notifier(Consumer):
 
     async def _updates(self, notes: list[PendingNotification]) -> list[Update]:
         actors = {user.id: user for user in await User.filter(id__in={n.actor_id for n in notes})}
+        replies = {note.message_id for note in notes if note.message_id is not None}
+        files = {
+            message.id: tuple(message.attachments or ())
+            for message in await Message.filter(id__in=replies).only("id", "attachments")
+        }
         return [
             Update(
                 kind=note.kind.value,
@@ -217,6 +222,7 @@ class Notifier(Consumer):
                 body=note.body,
                 from_status=note.from_status,
                 to_status=note.to_status,
+                attachments=files.get(note.message_id, ()),
             )
             for note in notes
         ]
