@@ -75,7 +75,9 @@ async def freeze_startup_objects() -> None:
 def mail_gateway(app: HelpdeskApp) -> MailGateway:
     """The gateway on the app's own services (database, event log and broker, allowances)."""
     return MailGateway(
-        GatewayServices(app.settings, app.event_log, app.message_writer, app.allowances)
+        GatewayServices(
+            app.settings, app.event_log, app.message_writer, app.allowances, app.uploads
+        )
     )
 
 

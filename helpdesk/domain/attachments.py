@@ -79,14 +79,18 @@ class Uploads:
         self._workers.shutdown(wait=False, cancel_futures=True)
         await self.storage.close()
 
-    async def target(self, user: User, ticket_id: int | None) -> Ticket | None:
+    async def target(
+        self, user: User, ticket_id: int | None, *, reopening: bool = False
+    ) -> Ticket | None:
         """Where an upload may go, checked before its body is read: a ticket the user may write
-        on, or (None) the report being written."""
+        on, or (None) the report being written. `reopening`: for a message that reopens its
+        reporter's closed ticket (a reply by mail)."""
         require_confirmed(user)
         if ticket_id is None:
             return None
         ticket = await visible_ticket(user, ticket_id)
-        if not user.is_staff and ticket.status == Status.CLOSED:
+        closed = not user.is_staff and ticket.status == Status.CLOSED
+        if closed and not (reopening and ticket.reporter_id == user.id):
             raise Conflict("this ticket is closed; reopen it to add files")
         return ticket
 

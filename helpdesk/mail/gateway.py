@@ -60,14 +60,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..allowances import Allowances
 from ..config import Settings
-from ..domain.access import visible_ticket
 from ..domain.attachments import UploadLimits, Uploads
 from ..domain.events import EventLog
 from ..domain.fields import Body
 from ..domain.message_writer import MessageWriter
 from ..domain.messages import post_message
 from ..errors import (
-    Conflict,
     HelpdeskError,
     RateLimited,
     ServiceUnavailable,
@@ -144,7 +142,7 @@ class GatewayServices:
     event_log: EventLog
     message_writer: MessageWriter
     allowances: Allowances
-    uploads: Uploads | None = None  # None: no file storage here, so mail with files is refused
+    uploads: Uploads
 
 
 @dataclass(frozen=True)
@@ -155,10 +153,8 @@ class Contents:
     files: list[MailFile]
 
 
-def mail_bytes(limits: UploadLimits | None) -> int:
+def mail_bytes(limits: UploadLimits) -> int:
     """The largest mail taken: a reply, and the files of one message as base64 with its lines."""
-    if limits is None:
-        return MAX_MAIL_BYTES
     return MAX_MAIL_BYTES + math.ceil(limits.message_bytes / 57) * 78
 
 
@@ -267,7 +263,7 @@ class ReplyHandler:
                 client_id=client_id,
                 reopen_note=REOPEN_NOTE,
                 attachment_ids=[attachment.id for attachment in stored],
-                upload_limits=services.uploads.limits if services.uploads else None,
+                upload_limits=services.uploads.limits,
             )
         except BaseException:
             await self._take_back(user, stored)
@@ -280,8 +276,6 @@ class ReplyHandler:
         if not files:
             return []
         uploads = self.services.uploads
-        if uploads is None:
-            raise UnsupportedType("files are not taken by mail here; add them on the ticket's page")
         if len(files) > uploads.limits.per_message:
             raise TooLarge(
                 f"the mail has {len(files)} files and one reply takes at most "
@@ -310,8 +304,6 @@ class ReplyHandler:
     async def _take_back(self, user: User, stored: Sequence[Attachment]) -> None:
         """Remove what a mail stored and did not post, now rather than by the daily sweep."""
         uploads = self.services.uploads
-        if uploads is None:
-            return  # nothing could be stored
         for attachment in stored:
             try:
                 await uploads.remove(user, attachment.id)
@@ -414,11 +406,9 @@ def _client_id(ticket_id: int, message: EmailMessage, raw: bytes) -> str:
 
 
 async def _upload_target(uploads: Uploads, user: User, ticket_id: int) -> Ticket:
-    """The ticket the files go to, checked as an upload on the web is."""
-    try:
-        ticket = await uploads.target(user, ticket_id)
-    except Conflict:  # closed, for its reporter: this reply reopens it, files and all
-        ticket = await visible_ticket(user, ticket_id)
+    """The ticket the files go to, checked as an upload on the web is; a reporter's reply to
+    their closed ticket reopens it, files and all."""
+    ticket = await uploads.target(user, ticket_id, reopening=True)
     assert ticket is not None  # given a ticket's id, it is that ticket
     return ticket
 
@@ -445,7 +435,7 @@ class MailGateway:
     def __init__(self, services: GatewayServices) -> None:
         self.handler = ReplyHandler(services)
         self.hostname = services.settings.reply_domain
-        self.mail_bytes = mail_bytes(services.uploads.limits if services.uploads else None)
+        self.mail_bytes = mail_bytes(services.uploads.limits)
         self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
         self._server: asyncio.Server | None = None
 

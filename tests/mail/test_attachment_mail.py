@@ -22,7 +22,6 @@ from helpdesk.mail.gateway import MAX_MAIL_BYTES, GatewayServices, MailGateway
 from helpdesk.mail.notifier import DIGEST_AFTER
 from helpdesk.mail.sender import MailSender, Relay, smtp_transport
 from helpdesk.models import Attachment, Message, Status, Ticket, User, utcnow
-from helpdesk.server import mail_gateway
 from helpdesk.web.context import HelpdeskApp
 from tests.conftest import Cast, create_ticket, json_of
 from tests.mail.relay import relay
@@ -415,19 +414,4 @@ async def test_a_mail_of_short_lines_past_its_first_mebibyte_is_refused_unread(
         550,
         "5.6.0 the mail has more lines than one of its size can have",
     )
-    assert await posted(cast.reporter.client, ticket["id"]) == []
-
-
-async def test_a_gateway_without_file_storage_refuses_mail_with_files(app, cast, rita):
-    running = mail_gateway(app)
-    await running.start("127.0.0.1:0")
-    try:
-        ticket = await create_ticket(cast.reporter.client)
-        to = address_for(app, ticket["id"], rita.id)
-        reply = mail("rita@campus.example", to, "Photo attached.")
-        with_file(reply, samples.jpeg_with_gps(), "leak.jpg", "image/jpeg")
-        answer = await send(running.address, reply, to=to)
-    finally:
-        await running.stop()
-    assert answer.code == 550 and answer.text.startswith("5.6.1 files are not taken by mail")
     assert await posted(cast.reporter.client, ticket["id"]) == []
