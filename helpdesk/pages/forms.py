@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from quart import request
 from werkzeug.datastructures import MultiDict
 
+from ..domain.attachments import UploadLimits
+from ..domain.fields import in_id_range
 from ..errors import HelpdeskError
+from ..web.uploads import UploadedFile, is_multipart, read_upload_form
 
 M = TypeVar("M", bound=BaseModel)
 FieldErrors = dict[str, str]
+FILES = "files"  # the file picker of a form
+KEPT_IDS = "attachment_ids"  # the boxes of files uploaded by an earlier try (macros file_field)
 
 
 # What a field's own rule means, where the generic words would not say it (a pattern cannot
@@ -71,3 +78,39 @@ def parse_form(
 def error_for_form(error: HelpdeskError) -> FieldErrors:
     """A domain refusal shown beside the field it names, or at the top of the form."""
     return {error.field or "form": error.detail[:1].upper() + error.detail[1:] + "."}
+
+
+@dataclass(frozen=True)
+class FormWithFiles:
+    """A page form as sent, with or without files."""
+
+    fields: MultiDict[str, str]  # every field but the kept uploads
+    files: list[UploadedFile]  # chosen in the file picker named `files`
+    kept_ids: list[int]  # uploads of an earlier try of this form, still ticked
+
+
+async def read_form_with_files(limits: UploadLimits) -> FormWithFiles:
+    """The request's form: multipart with the chosen files, or (sent without any) urlencoded.
+
+    The body may hold all of one message's files; each file's own limit is checked as it is
+    stored, so a photo too large comes back beside the picker with everything typed kept.
+    Raises HelpdeskError for a body that cannot be a form of this page (then nothing was read).
+    """
+    if is_multipart():
+        upload = await read_upload_form(
+            file_bytes=limits.message_bytes,
+            total_bytes=limits.message_bytes,
+            max_files=limits.per_message * 2,  # a few too many are told so with the rest kept
+        )
+        sent, files = upload.fields, [each for each in upload.files if each.name == FILES]
+    else:
+        sent, files = await request.form, []
+    fields: MultiDict[str, str] = MultiDict(
+        (name, value) for name, value in sent.items(multi=True) if name != KEPT_IDS
+    )
+    kept = [
+        int(raw)
+        for raw in sent.getlist(KEPT_IDS)
+        if raw.isascii() and raw.isdigit() and len(raw) < 19
+    ]
+    return FormWithFiles(fields, files, [each for each in kept if in_id_range(each)])

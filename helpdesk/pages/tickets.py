@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from quart import Blueprint, redirect, render_template, request, url_for
@@ -12,6 +12,7 @@ from ..domain import tickets as ticket_rules
 from ..domain.access import visible_ticket
 from ..domain.accounts import active_staff
 from ..domain.activity import last_event_id, recent_activity, summarize
+from ..domain.attachments import describe_size, visible_attachment
 from ..domain.events import LoggedEvent, ticket_room, user_room
 from ..domain.fields import Cursor, QueryId
 from ..domain.labels import CATEGORY_LABELS
@@ -21,13 +22,13 @@ from ..domain.reporters import reporter_named
 from ..domain.serialize import history_json, message_json, ticket_json
 from ..domain.workflow import targets_for
 from ..encoding import loads
-from ..errors import HelpdeskError, RateLimited
+from ..errors import HelpdeskError, NotFound, RateLimited
 from ..models import Message, Priority, Role, Status, StatusChange, TicketEdit, User
 from ..schemas import MessageIn, StatusIn, StrictModel, TicketIn
 from ..web.context import services
 from ..web.sessions import require_account
 from .filters import filter_problems, ticket_query
-from .forms import FieldErrors, error_for_form, parse_form
+from .forms import FieldErrors, FormWithFiles, error_for_form, parse_form, read_form_with_files
 
 blueprint = Blueprint("tickets", __name__)
 CONVERSATION_PAGE = 50  # the newest messages; "Show earlier" fetches more, this many at a time
@@ -89,7 +90,88 @@ def workflow_for(user: User) -> dict[str, list[str]]:
 
 
 def form_context(**extra: Any) -> dict[str, Any]:
-    return {"categories": CATEGORY_LABELS, "priorities": list(Priority), **extra}
+    return {
+        "categories": CATEGORY_LABELS,
+        "priorities": list(Priority),
+        "limits": services().uploads.limits,
+        "kept": [],
+        **extra,
+    }
+
+
+@blueprint.app_template_filter("filesize")
+def filesize(size: int) -> str:
+    return describe_size(size)
+
+
+# The API's names for a file's field; on a page, its problems go beside the file picker.
+FILE_FIELDS = ("file", "attachment_ids")
+
+
+def file_errors(error: HelpdeskError) -> FieldErrors:
+    """A refusal for the form: beside the field it names (the picker for a file's), or on top."""
+    ((name, words),) = error_for_form(error).items()
+    return {"files" if name in FILE_FIELDS else name: words}
+
+
+def about_file(filename: str, detail: str) -> str:
+    """A file's refusal in words that say which file, when several were chosen."""
+    if not filename:
+        text = detail[:1].upper() + detail[1:]
+    else:
+        text = detail if detail.startswith(filename) else f"{filename}: {detail}"
+    return text.rstrip(".") + "."
+
+
+@dataclass(frozen=True)
+class StoredFiles:
+    ids: list[int]  # the uploads kept from an earlier try, then the files stored now
+    errors: FieldErrors  # the files refused, beside the picker
+    status: int = 400  # the answer when the form comes back
+
+
+async def store_files(user: User, ticket_id: int | None, form: FormWithFiles) -> StoredFiles:
+    """Store the files chosen in a form sent without scripts, as the API's uploads would.
+
+    Each one refused (not a photo or PDF, too large, over the hour's allowance) is named beside
+    the picker; the others are stored and kept, so the next try needs only the missing ones."""
+    uploads = services().uploads
+    ids = list(form.kept_ids)
+    if not form.files:
+        return StoredFiles(ids, {})
+    most = uploads.limits.per_message
+    if len(ids) + len(form.files) > most:
+        words = f"Attach at most {most} files to one message; choose fewer."
+        return StoredFiles(ids, {"files": words}, 413)
+    try:
+        target = await uploads.target(user, ticket_id)
+    except HelpdeskError as error:
+        if error.status in (403, 404):
+            raise
+        return StoredFiles(ids, file_errors(error), error.status)
+    problems, status = [], 400
+    for file in form.files:
+        try:
+            stored = await uploads.store(user, target, file.data, file.filename, file.content_type)
+        except HelpdeskError as error:
+            problems.append(about_file(file.filename, error.detail))
+            status = error.status
+        else:
+            ids.append(stored.id)
+    return StoredFiles(ids, {"files": " ".join(problems)} if problems else {}, status)
+
+
+async def kept_uploads(user: User, ids: list[int]) -> list[dict[str, Any]]:
+    """The user's uploads among `ids` not sent yet, for the form to offer again."""
+    kept = []
+    for attachment_id in ids:
+        try:
+            attachment = await visible_attachment(user, attachment_id)
+        except NotFound:
+            continue  # removed meanwhile (a day unsent)
+        if attachment.attached_at is None and attachment.uploader_id == user.id:
+            kept.append(attachment.describe())
+    return kept
 
 
 @blueprint.get("/")
@@ -143,10 +225,19 @@ async def new_ticket() -> ResponseReturnValue:
     user = await require_account()
     if request.method == "GET":
         return await render_template("tickets/new.html", **form_context(errors={}, values={}))
-    form = await request.form
-    data, errors = parse_form(TicketIn, form)
-    reporter_id, reporter_errors = await reporter_from(user, form)
+    try:
+        form = await read_form_with_files(services().uploads.limits)
+    except HelpdeskError as error:  # a body over what one report may carry: nothing was read
+        page = await render_template(
+            "tickets/new.html", **form_context(errors=file_errors(error), values={})
+        )
+        return page, error.status
+    data, errors = parse_form(TicketIn, form.fields)
+    reporter_id, reporter_errors = await reporter_from(user, form.fields)
     errors |= reporter_errors
+    files = await store_files(user, None, form)
+    errors |= files.errors
+    status, headers = files.status, {}
     if data is not None and not errors:
         draft = ticket_rules.TicketDraft(
             title=data.title,
@@ -155,18 +246,26 @@ async def new_ticket() -> ResponseReturnValue:
             location=data.location,
             priority=data.priority,
             reporter_id=reporter_id,
+            attachment_ids=tuple(files.ids),
         )
         app = services()
         try:
-            ticket = await ticket_rules.create_ticket(app.event_log, app.allowances, user, draft)
-        except RateLimited as limited:  # keep what they typed: they can send it later
-            page = await render_template(
-                "tickets/new.html", **form_context(errors=error_for_form(limited), values=form)
+            ticket = await ticket_rules.create_ticket(
+                app.event_log, app.allowances, user, draft, app.uploads.limits
             )
-            return page, 429, {"Retry-After": str(limited.retry_after)}
-        return redirect(url_for("tickets.ticket_page", ticket_id=ticket.id))
-    page = await render_template("tickets/new.html", **form_context(errors=errors, values=form))
-    return page, 400
+        except HelpdeskError as error:  # keep what they typed and chose: they can send it later
+            if error.status in (403, 404):
+                raise
+            errors, status = file_errors(error), error.status
+            if isinstance(error, RateLimited):
+                headers["Retry-After"] = str(error.retry_after)
+        else:
+            return redirect(url_for("tickets.ticket_page", ticket_id=ticket.id))
+    kept = await kept_uploads(user, files.ids)
+    page = await render_template(
+        "tickets/new.html", **form_context(errors=errors, values=form.fields, kept=kept)
+    )
+    return page, status, headers
 
 
 async def render_ticket(
@@ -176,6 +275,7 @@ async def render_ticket(
     status: int = 200,
     values: Any = None,
     before: int | None = None,
+    kept: list[dict[str, Any]] | None = None,
 ) -> ResponseReturnValue:
     ticket = await visible_ticket(user, ticket_id, with_people=True)
     since = await last_event_id(user, ticket_room(ticket_id))  # the socket replays the rest
@@ -202,6 +302,7 @@ async def render_ticket(
             can_reply=user.is_staff or ticket.status != Status.CLOSED,
             errors=errors or {},
             values=values or {},
+            kept=kept or [],
             labels=CATEGORY_LABELS,
         ),
     )
@@ -264,20 +365,39 @@ async def edit_ticket(ticket_id: int) -> ResponseReturnValue:
 
 @blueprint.post("/tickets/<int:ticket_id>/messages")
 async def reply(ticket_id: int) -> ResponseReturnValue:
+    """The reply form without scripts: text, files or both; what was refused comes back with
+    the text and the files already stored kept."""
     user = await require_account()
-
-    async def action(data: MessageIn, _form: Any) -> None:
-        await post_message(
-            services().message_writer,
-            services().allowances,
-            user,
-            ticket_id,
-            data.body,
-            internal=data.internal,
-            client_id=data.client_id,
-        )
-
-    return await _apply(user, ticket_id, MessageIn, action, flags=("internal",))
+    app = services()
+    try:
+        form = await read_form_with_files(app.uploads.limits)
+    except HelpdeskError as error:  # a body over what one message may carry: nothing was read
+        return await render_ticket(user, ticket_id, file_errors(error), error.status)
+    data, errors = parse_form(MessageIn, form.fields, flags=("internal",))
+    files = await store_files(user, ticket_id, form)
+    errors |= files.errors
+    status = files.status
+    if data is not None and not errors:
+        try:
+            await post_message(
+                app.message_writer,
+                app.allowances,
+                user,
+                ticket_id,
+                data.body,
+                internal=data.internal,
+                client_id=data.client_id,
+                attachment_ids=files.ids,
+                upload_limits=app.uploads.limits,
+            )
+        except HelpdeskError as error:  # as every form of the ticket page answers: 400
+            if error.status == 404:
+                raise
+            errors, status = file_errors(error), 400
+        else:
+            return redirect(url_for("tickets.ticket_page", ticket_id=ticket_id) + "#latest")
+    kept = await kept_uploads(user, files.ids)
+    return await render_ticket(user, ticket_id, errors, status, values=form.fields, kept=kept)
 
 
 @blueprint.post("/tickets/<int:ticket_id>/status")
