@@ -77,11 +77,20 @@ export function startBoard(socket, me) {
     el("p", { className: "card-meta" }, `#${ticket.id} · `,
       el("span", { className: "card-category" }, categoryLabel(ticket.category)),
       ticket.location ? [" · ", el("span", { className: "card-location" }, ticket.location)] : null,
-      " ", priorityBadge(ticket.priority)),
+      " ", priorityBadge(ticket.priority), filesCount(ticket.attachments)),
     el("p", { className: "card-meta" },
       el("span", { className: "card-assignee" }, ticket.assignee ? ticket.assignee.display_name : "Unassigned"),
       " · opened ", timeTag(ticket.created_at), " · ", lastReply),
     assignToMe(ticket));
+  }
+
+  // "📎 2": the report came with photos or PDFs.
+  function filesCount(attachments) {
+    const count = attachments?.length || 0;
+    if (!count) return null;
+    return [" ", el("span", { className: "card-files", title: `${count} attached to the report` },
+      el("span", { "aria-hidden": "true" }, "📎"), ` ${count}`,
+      el("span", { className: "visually-hidden" }, count === 1 ? " file" : " files"))];
   }
 
   // As the server renders it: a form that works without scripts, sent through the API here.

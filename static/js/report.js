@@ -1,7 +1,9 @@
-// The report form: sent as JSON so the API's own errors appear beside the fields they name.
+// The report form: sent as JSON so the API's own errors appear beside the fields they name,
+// with the photos and PDFs its tray uploaded.
 
 import { api, sentence } from "./api.js";
-import { $, el } from "./dom.js";
+import { attachTray } from "./attach.js";
+import { $, announce, el } from "./dom.js";
 import { clearFieldError, clearFormError, showFieldError, showFormError } from "./ticket.js";
 
 const FIELDS = ["title", "description", "category", "location", "priority"];
@@ -61,8 +63,13 @@ function reporterField(form) {
 export function startReportForm() {
   const form = $("#report-form");
   const reporter = reporterField(form);
+  const tray = attachTray(form, "/api/v1/attachments");
   form.addEventListener("submit", async (submit) => {
     submit.preventDefault();
+    if (tray.busy) { // the button waits for the uploads; so does a form sent from the keyboard
+      announce("Wait until the files have uploaded, then send the report.");
+      return;
+    }
     clearFormError(form);
     for (const name of FIELDS) clearFieldError(form, name);
     if (reporter) clearFieldError(form, reporter.name);
@@ -81,6 +88,7 @@ export function startReportForm() {
       location: String(fields.get("location") || "").trim() || null,
       priority: fields.get("priority") || "normal",
       reporter_id: reporterId,
+      attachment_ids: tray.ids(),
     });
     button.disabled = false;
     if (result.ok) {
@@ -89,6 +97,7 @@ export function startReportForm() {
     }
     const text = sentence(result.error.detail.replace(/^[a-z_]+: /, ""));
     if (result.error.field === "reporter_id" && reporter) showFieldError(form, reporter.name, text);
+    else if (result.error.field === "attachment_ids") tray.showError(text);
     else if (result.error.field && FIELDS.includes(result.error.field)) showFieldError(form, result.error.field, text);
     else showFormError(form, text);
   });

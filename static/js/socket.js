@@ -162,10 +162,12 @@ export class LiveSocket extends EventTarget {
   }
 
   // Queue a message; it is (re)sent on every reconnect until acked, with the same client_id,
-  // so the server stores it once however many times it arrives.
-  say(room, body, internal = false) {
+  // so the server stores it once however many times it arrives. Its files were uploaded
+  // before: the frame carries only their ids.
+  say(room, body, internal = false, attachmentIds = []) {
     const clientId = newClientId();
     const frame = { op: "say", room, body, internal, client_id: clientId };
+    if (attachmentIds.length) frame.attachment_ids = attachmentIds;
     this.pending.set(clientId, frame);
     this.send(frame);
     return clientId;

@@ -2,6 +2,7 @@
 // and edits through the API with the version the page holds; every change from others applied.
 
 import { api, sentence } from "./api.js";
+import { attachTray, describeSize } from "./attach.js";
 import { $, $$, announce, el, linkify, priorityBadge, statusBadge } from "./dom.js";
 import { categoryLabel } from "./texts.js";
 import { timeTag } from "./time.js";
@@ -12,6 +13,31 @@ const TYPING_SHOWN_MS = 4000;
 const EARLIER_PAGE = 50;
 const CHANGE_VERBS = { active: "started work on this ticket", closed: "closed this ticket", open: "moved this ticket back to open" };
 const MOVE_LABELS = { active: "Start work", closed: "Close ticket", open: "Back to open" };
+// The largest side a thumbnail is shown at, as templates/macros.html attachment_list has it.
+const THUMBNAIL_BOX = 240;
+
+// A message's files as the server renders them: photos as thumbnails opening the full image,
+// PDFs by name and size.
+function attachmentList(attachments) {
+  if (!attachments?.length) return null;
+  return el("ul", { className: "attachments" }, attachments.map((file) => {
+    if (!file.thumbnail_url) {
+      return el("li", { className: "attachment" },
+        el("a", { className: "attachment-file", href: file.url }, el("span", { className: "attachment-kind", "aria-hidden": "true" }, "PDF"), ` ${file.filename}`),
+        " ", el("span", { className: "attachment-size" }, describeSize(file.size)));
+    }
+    const scale = file.width && file.height ? Math.min(1, THUMBNAIL_BOX / Math.max(file.width, file.height)) : null;
+    const image = el("img", {
+      src: file.thumbnail_url,
+      alt: file.filename,
+      width: scale && Math.round(file.width * scale),
+      height: scale && Math.round(file.height * scale),
+      loading: "lazy",
+    });
+    return el("li", { className: "attachment" },
+      el("a", { className: "attachment-thumb", href: file.url, target: "_blank", rel: "noopener" }, image));
+  }));
+}
 
 // "the title, the category and the location": the fields an edit changed.
 function editedFields(changes) {
@@ -58,7 +84,9 @@ export function startTicketPage(socket, me) {
     return el("li", {
       className: classes.join(" "),
       dataset: { messageId: message.id ?? "", authorId: message.author.id, clientId: message.client_id ?? "" },
-    }, head, el("p", { className: "message-body prewrap" }, linkify(message.body)));
+    }, head,
+    message.body ? el("p", { className: "message-body prewrap" }, linkify(message.body)) : null,
+    attachmentList(message.attachments));
   }
 
   // A move along the workflow or an edit of the details, shown where it happened.
@@ -222,12 +250,18 @@ export function startTicketPage(socket, me) {
   if (replyForm) {
     const textarea = $("#body", replyForm);
     const internalBox = $("#internal", replyForm);
+    const tray = attachTray(replyForm, `/api/v1/tickets/${ticketId}/attachments`);
     replyForm.addEventListener("submit", (submit) => {
       submit.preventDefault();
       const body = textarea.value.trim();
       clearFieldError(replyForm, "body");
-      if (!body) {
-        showFieldError(replyForm, "body", "Write a message first.");
+      if (tray.busy) { // the button waits for the uploads; so does Ctrl+Enter
+        announce("Wait until the files have uploaded, then send.");
+        return;
+      }
+      const attachmentIds = tray.ids();
+      if (!body && !attachmentIds.length) {
+        showFieldError(replyForm, "body", "Write a message or attach a file.");
         return;
       }
       if (body.length > 5000) {
@@ -235,15 +269,20 @@ export function startTicketPage(socket, me) {
         return;
       }
       const internal = Boolean(internalBox && internalBox.checked);
-      const clientId = socket.say(room, body, internal);
-      const pendingNode = messageNode(
-        { id: null, client_id: clientId, author: { id: me.id, display_name: me.name, role: me.role }, body, internal },
-        { pending: true },
-      );
+      const clientId = socket.say(room, body, internal, attachmentIds);
+      const pendingNode = messageNode({
+        id: null,
+        client_id: clientId,
+        author: { id: me.id, display_name: me.name, role: me.role },
+        body,
+        internal,
+        attachments: tray.attachments(),
+      }, { pending: true });
       $("#no-messages")?.remove();
       list.append(pendingNode);
       if (!socket.isOpen) $(".message-state", pendingNode).textContent = "Waiting for the connection…";
       textarea.value = "";
+      tray.clear();
       if (internalBox) internalBox.checked = false; // the next one is a reply again, unless chosen
       textarea.focus();
     });
