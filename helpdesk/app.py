@@ -23,6 +23,7 @@ from .broker import create_broker
 from .broker.redis import RedisBroker
 from .config import Settings, load_settings
 from .consumers import Runner
+from .consumers.known_issues import FanOutSender, KnownIssueNews
 from .domain.accounts import SESSION_LIFETIME, Sessions
 from .domain.attachments import UploadLimits, Uploads, UploadSweep
 from .domain.events import EventLog, LoggedEvent
@@ -189,7 +190,8 @@ def consumer_runners(app: HelpdeskApp) -> tuple[Runner, Runner]:
         return {viewer["id"] for viewer in await app.presence.viewers(room)}
 
     notifier = Notifier(settings, watching, mailed=sender.wake)
-    consumers = Runner(app.broker, "consumers", [notifier, UploadSweep(app.uploads)], **timing)
+    work = [notifier, KnownIssueNews(), FanOutSender(app.event_log), UploadSweep(app.uploads)]
+    consumers = Runner(app.broker, "consumers", work, **timing)
 
     async def publish_and_wake(events: list[LoggedEvent], *, tickets_changed: bool) -> None:
         await app.hub.publish_events(events, tickets_changed=tickets_changed)

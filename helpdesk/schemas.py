@@ -6,7 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from .domain.fields import (
     MAX_ID,
@@ -22,8 +30,10 @@ from .domain.fields import (
     Location,
     MessageText,
     Note,
+    OneLineInOrder,
     Password,
     Priority,
+    PublicNote,
     Role,
     SearchText,
     Status,
@@ -231,6 +241,66 @@ class TicketQuery(BaseModel):
             closed_after=self.closed_after,
             sort=self.sort,
         )
+
+
+class PublishIn(StrictModel):
+    public_title: Title = Field(description="what is broken, in words for everyone on campus")
+    public_note: PublicNote | None = Field(None, description="what people should know or do")
+
+
+class KnownIssuesQuery(BaseModel):
+    location: Location | None = Field(None, description="a location: its building's issues")
+    q: SearchText | None = Field(None, description="words of a report being written")
+
+
+class KnownIssueUpdateIn(StrictModel):
+    body: PublicNote
+
+
+class MergeIn(StrictModel):
+    into: Id = Field(description="the known issue the ticket duplicates")
+    note: Note | None = None
+
+
+class BulkIn(StrictModel):
+    """One action on many tickets from the board: each is applied, or refused, on its own."""
+
+    ids: Annotated[list[Id], Field(min_length=1, max_length=100)]
+    action: Literal["assign", "merge"]
+    assignee_id: Id | None = Field(None, description="assign: to whom (null: nobody)")
+    into: Id | None = Field(None, description="merge: into which known issue")
+
+    @model_validator(mode="after")
+    def _what_it_needs(self) -> BulkIn:
+        if self.action == "merge" and self.into is None:
+            raise ValueError("merging needs `into`, the known issue")
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError("each ticket once")
+        return self
+
+
+class SavedFilterIn(StrictModel):
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), OneLineInOrder
+    ]
+    query: Annotated[str, Field(max_length=1000), Text] = Field(
+        description="the board's query string, as in its address: status=open&q=wifi"
+    )
+
+    @field_validator("query")
+    @classmethod
+    def _board_query(cls, value: str) -> str:
+        from urllib.parse import parse_qsl
+
+        try:
+            pairs = parse_qsl(value.lstrip("?"), strict_parsing=bool(value.strip("?")))
+        except ValueError:
+            raise ValueError("not a query string like status=open&q=wifi") from None
+        unknown = {name for name, _ in pairs} - set(TicketQuery.model_fields)
+        if unknown:
+            raise ValueError(f"unknown filter {sorted(unknown)[0]!r}")
+        TicketQuery.model_validate(dict(pairs))
+        return value.lstrip("?")
 
 
 class MessagesQuery(BaseModel):

@@ -43,6 +43,9 @@ class TicketOut(BaseModel):
     closed_at: str | None
     last_message_at: str | None
     attachments: list[AttachmentOut]
+    known_issue_id: int | None = Field(description="published as this known issue")
+    affected_count: int = Field(description="people affected, while it is a known issue")
+    merged_into: int | None = Field(description="closed as a duplicate of this known issue")
 
 
 class TicketPageOut(BaseModel):
@@ -183,3 +186,31 @@ class HealthOut(BaseModel):
     database: Literal["ok", "unavailable"]
     broker: Literal["ok", "unavailable"]
     node: str
+
+
+class KnownIssueNewsOut(BaseModel):
+    body: str
+    at: str
+
+
+class KnownIssueOut(BaseModel):
+    """A known issue as anyone signed in sees it: never its reporter, never its ticket."""
+
+    id: int
+    public_title: str
+    public_note: str | None
+    building: str | None
+    status: Status
+    affected_count: int
+    affected_by_me: bool = Field(description="whether you said you are affected")
+    published_at: str
+    updated_at: str
+    last_update: KnownIssueNewsOut | None = Field(description="what the helpdesk said last")
+
+
+class KnownIssuePageOut(BaseModel):
+    items: list[KnownIssueOut]
+
+
+class KnownIssueDetailOut(KnownIssueOut):
+    updates: list[KnownIssueNewsOut] = Field(description="oldest first")

@@ -18,6 +18,7 @@ from ..models import Event, Ticket, utcnow
 from ..sql import Database, named_rows
 
 BOARD_ROOM = "board"
+KNOWN_ISSUES_ROOM = "known-issues"  # everyone signed in: known issues' public view only
 # Serializes event inserts on PostgreSQL until commit, so ids become visible in id order and a
 # client that replays from its last id can never skip an event committed later with a smaller id.
 _EVENT_LOCK_KEY = 7_245_001

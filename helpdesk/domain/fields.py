@@ -113,6 +113,10 @@ Body = Annotated[
 # A message's text may be left out when it carries files (a screenshot says it all).
 MessageText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000), Text]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1_000), Text]
+# What the helpdesk tells everyone on campus about a known issue.
+PublicNote = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000), Text
+]
 ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64), Text]
 # In JSON bodies numbers and booleans must be JSON numbers and booleans: "5" or "yes" is an error.
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
@@ -146,8 +150,10 @@ __all__ = [
     "Location",
     "MessageText",
     "Note",
+    "OneLineInOrder",
     "Password",
     "Priority",
+    "PublicNote",
     "QueryId",
     "Role",
     "SearchText",

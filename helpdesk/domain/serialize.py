@@ -56,6 +56,9 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "closed_at": isoformat(ticket.closed_at),
         "last_message_at": isoformat(ticket.last_message_at),
         "attachments": attachments_json(ticket.attachments),
+        "known_issue_id": ticket.known_issue_id,
+        "affected_count": ticket.affected_count,
+        "merged_into": ticket.merged_into_id,
     }
 
 

@@ -26,7 +26,7 @@ from ..models import (
 from ..sql import dialect_of
 from .access import require_staff, visible_ticket
 from .attachments import UploadLimits, claim, claimable
-from .events import EventLog, ticket_audience
+from .events import Change, EventLog, ticket_audience
 from .fields import MAX_ID, in_id_range
 from .registration import require_confirmed
 from .serialize import ticket_json, user_ref
@@ -348,51 +348,67 @@ async def change_status(
     async with log.change() as change:
         ticket = await visible_ticket(user, ticket_id, with_people=True, for_update=True)
         _check_version(ticket, version)
-        source = ticket.status
-        check_transition(user, source, target)
-        ticket.status = target
-        ticket.version += 1
-        ticket.updated_at = change.now
-        if target == Status.CLOSED:
-            ticket.closed_at = change.now
-            ticket.resolution_seconds = seconds_between(change.now, ticket.created_at)
-        elif source == Status.CLOSED:
-            ticket.closed_at = None
-            ticket.resolution_seconds = None
-        if source == Status.OPEN and ticket.assignee_id is None and user.is_staff:
-            ticket.assignee = user
-        await ticket.save(
-            update_fields=[
-                "status",
-                "version",
-                "updated_at",
-                "closed_at",
-                "resolution_seconds",
-                "assignee_id",
-            ],
-            using_db=change.connection,
-        )
-        await StatusChange.create(
-            ticket=ticket,
-            actor=user,
-            from_status=source,
-            to_status=target,
-            note=note or None,
-            at=change.now,
-            using_db=change.connection,
-        )
-        change.emit(
-            ticket_audience(ticket),
-            "ticket.status_changed",
-            {
-                **ticket_json(ticket),
-                "from": source.value,
-                "to": target.value,
-                "note": note or None,
-                "actor": user_ref(user),
-            },
-        )
+        await move_status(change, user, ticket, target, note)
     return ticket
+
+
+async def move_status(
+    change: Change,
+    user: User,
+    ticket: Ticket,
+    target: Status,
+    note: str | None,
+    *,
+    workflow: bool = True,
+) -> None:
+    """The move itself, in the caller's change: the ticket locked and loaded with its people.
+    A merge closes its duplicate in its own change, from open as from active, so it checks
+    the move itself (`workflow=False`)."""
+    source = ticket.status
+    if workflow:
+        check_transition(user, source, target)
+    ticket.status = target
+    ticket.version += 1
+    ticket.updated_at = change.now
+    if target == Status.CLOSED:
+        ticket.closed_at = change.now
+        ticket.resolution_seconds = seconds_between(change.now, ticket.created_at)
+    elif source == Status.CLOSED:
+        ticket.closed_at = None
+        ticket.resolution_seconds = None
+    if source == Status.OPEN and ticket.assignee_id is None and user.is_staff:
+        ticket.assignee = user
+    await ticket.save(
+        update_fields=[
+            "status",
+            "version",
+            "updated_at",
+            "closed_at",
+            "resolution_seconds",
+            "assignee_id",
+        ],
+        using_db=change.connection,
+    )
+    await StatusChange.create(
+        ticket=ticket,
+        actor=user,
+        from_status=source,
+        to_status=target,
+        note=note or None,
+        at=change.now,
+        using_db=change.connection,
+    )
+    change.emit(
+        ticket_audience(ticket),
+        "ticket.status_changed",
+        {
+            **ticket_json(ticket),
+            "from": source.value,
+            "to": target.value,
+            "note": note or None,
+            "actor": user_ref(user),
+        },
+    )
 
 
 async def assign_ticket(

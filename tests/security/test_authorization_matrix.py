@@ -326,6 +326,31 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/files/<int:attachment_id>/thumbnail"): Route(
         "/files/{attachment}/thumbnail", reporters_ticket(200, anonymous=PAGE)
     ),
+    # known issues: publishing and merging are for staff; the public view for everyone
+    ("POST", "/api/v1/tickets/<int:ticket_id>/known-issue"): Route(
+        "/api/v1/tickets/{ticket}/known-issue",
+        staff_only(201),
+        body=lambda: {"public_title": "Library wifi outage"},
+    ),
+    ("DELETE", "/api/v1/tickets/<int:ticket_id>/known-issue"): Route(
+        "/api/v1/tickets/{ticket}/known-issue", staff_only(404)
+    ),
+    ("POST", "/api/v1/tickets/<int:ticket_id>/merge"): Route(
+        "/api/v1/tickets/{ticket}/merge", staff_only(404), body=lambda: {"into": 987654}
+    ),
+    ("GET", "/api/v1/known-issues"): Route("/api/v1/known-issues", signed_in(200)),
+    ("GET", "/api/v1/known-issues/<int:issue_id>"): Route(
+        "/api/v1/known-issues/987654", signed_in(404)
+    ),
+    ("POST", "/api/v1/known-issues/<int:issue_id>/affected"): Route(
+        "/api/v1/known-issues/987654/affected", signed_in(404)
+    ),
+    ("DELETE", "/api/v1/known-issues/<int:issue_id>/affected"): Route(
+        "/api/v1/known-issues/987654/affected", signed_in(404)
+    ),
+    ("POST", "/api/v1/known-issues/<int:issue_id>/updates"): Route(
+        "/api/v1/known-issues/987654/updates", staff_only(404), body=lambda: {"body": "Fixed soon"}
+    ),
     ("GET", "/admin/audit"): Route("/admin/audit", admin_page(200)),
     ("GET", "/admin/settings"): Route("/admin/settings", admin_page(200)),
     ("GET", "/admin/mail"): Route("/admin/mail", staff_only(200, anonymous=PAGE) | {"staff": 403}),

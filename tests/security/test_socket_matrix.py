@@ -55,6 +55,7 @@ def rooms(world) -> dict[str, set[str]]:
         f"ticket:{world['ticket']}": {"reporter", "staff", "admin"},
         "ticket:987654": set(),
         "board": {"staff", "admin"},
+        "known-issues": set(SIGNED_IN),  # the public view of what is broken on campus
         f"user:{users['reporter'].id}": {"reporter"},
         f"user:{users['staff'].id}": {"staff"},
         "anything-else": set(),
