@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -299,7 +300,11 @@ class SavedFilterIn(StrictModel):
         unknown = {name for name, _ in pairs} - set(TicketQuery.model_fields)
         if unknown:
             raise ValueError(f"unknown filter {sorted(unknown)[0]!r}")
-        TicketQuery.model_validate(dict(pairs))
+        try:
+            TicketQuery.model_validate(dict(pairs))
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise ValueError(f"{first['loc'][0]}: {first['msg']}") from None
         return value.lstrip("?")
 
 

@@ -15,6 +15,7 @@ from . import (
     messages,
     notifications,
     reporters,
+    saved_filters,
     tickets,
 )
 
@@ -30,6 +31,7 @@ def register_api(app: Quart) -> None:
         reporters,
         tickets,
         known_issues,
+        saved_filters,
         attachments,
         messages,
         activity,

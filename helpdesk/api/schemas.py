@@ -214,3 +214,29 @@ class KnownIssuePageOut(BaseModel):
 
 class KnownIssueDetailOut(KnownIssueOut):
     updates: list[KnownIssueNewsOut] = Field(description="oldest first")
+
+
+class BulkResultOut(BaseModel):
+    id: int
+    status: int = Field(description="200, or the status the ticket alone would have got")
+    ticket: TicketOut | None = None
+    error: ErrorDetail | None = None
+
+
+class BulkOut(BaseModel):
+    results: list[BulkResultOut]
+
+
+class DuplicatesOut(BaseModel):
+    tickets: list[TicketOut]
+    known_issues: list[KnownIssueOut]
+
+
+class SavedFilterOut(BaseModel):
+    id: int
+    name: str
+    query: str = Field(description="the board's query string: status=open&q=wifi")
+
+
+class SavedFiltersOut(BaseModel):
+    items: list[SavedFilterOut]

@@ -7,8 +7,10 @@ from quart_schema import document_response, tag, validate_querystring, validate_
 
 from ..domain import tickets
 from ..domain.access import visible_ticket
+from ..domain.bulk import apply_to_each
+from ..domain.known_issues import duplicates_of
 from ..domain.serialize import history_json, ticket_json
-from ..schemas import AssignIn, StatusIn, TicketIn, TicketPatch, TicketQuery
+from ..schemas import AssignIn, BulkIn, StatusIn, TicketIn, TicketPatch, TicketQuery
 from ..web.context import json_response, services
 from ..web.sessions import require_account
 from .openapi import (
@@ -21,7 +23,14 @@ from .openapi import (
     VERSIONED,
     errors,
 )
-from .schemas import HistoryOut, TicketCountOut, TicketOut, TicketPageOut
+from .schemas import (
+    BulkOut,
+    DuplicatesOut,
+    HistoryOut,
+    TicketCountOut,
+    TicketOut,
+    TicketPageOut,
+)
 
 blueprint = Blueprint("api_tickets", __name__)
 
@@ -140,3 +149,33 @@ async def get_history(ticket_id: int) -> Response:
     made each."""
     history = await tickets.ticket_history(await require_account(), ticket_id)
     return json_response({"items": [history_json(item) for item in history]})
+
+
+@blueprint.post("/tickets/bulk")
+@tag(["tickets"])
+@validate_request(BulkIn)
+@document_response(BulkOut, 200)
+@errors(JSON_BODY, SIGNED_IN, STAFF)
+async def post_bulk(data: BulkIn) -> Response:
+    """Assign many tickets, or close them as duplicates of a known issue, from the board: each
+    on its own, with its own answer (`status` 200 and the ticket, or the error)."""
+    results = await apply_to_each(
+        services().event_log,
+        await require_account(),
+        data.ids,
+        data.action,
+        assignee_id=data.assignee_id,
+        into=data.into,
+    )
+    return json_response({"results": results})
+
+
+@blueprint.get("/tickets/<int:ticket_id>/duplicates")
+@tag(["tickets"])
+@document_response(DuplicatesOut, 200)
+@errors(SIGNED_IN, STAFF, ONE_TICKET)
+async def get_duplicates(ticket_id: int) -> Response:
+    """Open tickets that may report the same thing (same building and category, similar
+    words, opened within days of it), and known issues it may belong to: for merging."""
+    found, issues = await duplicates_of(await require_account(), ticket_id)
+    return json_response({"tickets": [ticket_json(each) for each in found], "known_issues": issues})

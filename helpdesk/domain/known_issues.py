@@ -156,6 +156,28 @@ async def list_known_issues(
     return [public_json(each) for each in shown]
 
 
+async def duplicates_of(user: User, ticket_id: int) -> tuple[list[Ticket], list[dict[str, Any]]]:
+    """For the board: open tickets that may report the same thing (same building and category,
+    similar words, opened within days of it), and known issues it may belong to."""
+    from .search import similar_known_issues, similar_tickets  # the text index
+
+    require_staff(user)
+    ticket = await visible_ticket(user, ticket_id)
+    ids = await similar_tickets(ticket.id)
+    found = {
+        each.id: each
+        for each in await Ticket.filter(id__in=ids).select_related("reporter", "assignee")
+    }
+    issue_ids = [
+        each
+        for each in await similar_known_issues(ticket.title, building_of(ticket.location))
+        if each != ticket.known_issue_id
+    ]
+    issues = {each.id: each for each in await KnownIssue.filter(id__in=issue_ids)}
+    listed = await _listed([issues[each] for each in issue_ids if each in issues], user)
+    return [found[each] for each in ids if each in found], [public_json(each) for each in listed]
+
+
 async def public_issue(user: User, issue_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One known issue and every update posted on it, oldest first."""
     issue = await _published(issue_id)

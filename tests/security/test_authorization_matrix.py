@@ -339,6 +339,21 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/api/v1/tickets/{ticket}/merge", staff_only(404), body=lambda: {"into": 987654}
     ),
     ("GET", "/api/v1/known-issues"): Route("/api/v1/known-issues", signed_in(200)),
+    ("POST", "/api/v1/tickets/bulk"): Route(
+        "/api/v1/tickets/bulk",
+        staff_only(200),
+        body=lambda: {"ids": [987654], "action": "assign", "assignee_id": None},
+    ),
+    ("GET", "/api/v1/tickets/<int:ticket_id>/duplicates"): Route(
+        "/api/v1/tickets/{ticket}/duplicates", staff_only(200)
+    ),
+    ("GET", "/api/v1/me/filters"): Route("/api/v1/me/filters", staff_only(200)),
+    ("POST", "/api/v1/me/filters"): Route(
+        "/api/v1/me/filters", staff_only(201), body=lambda: {"name": "Open", "query": "status=open"}
+    ),
+    ("DELETE", "/api/v1/me/filters/<int:filter_id>"): Route(
+        "/api/v1/me/filters/987654", staff_only(404)
+    ),
     ("GET", "/api/v1/known-issues/<int:issue_id>"): Route(
         "/api/v1/known-issues/987654", signed_in(404)
     ),
