@@ -271,6 +271,7 @@ class NotificationKind(StrEnum):
     REPLY = "reply"
     STATUS = "status"
     ASSIGNED = "assigned"
+    KNOWN_ISSUE = "known_issue"  # news of a known issue the person is affected by
 
 
 class NotificationState(StrEnum):

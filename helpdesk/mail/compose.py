@@ -27,14 +27,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ..assets import asset_dir
 from ..config import Settings
 from ..domain.attachments import describe_size
+from ..domain.labels import KNOWN_ISSUE_STATUS_LABELS
 from ..domain.serialize import attachment_json
-from ..models import Message, Ticket, User
+from ..models import Message, Status, Ticket, User
 from . import tokens
 
 # The inbound gateway keeps only what a reply has above this line.
 REPLY_MARKER = "## Reply above this line ##"
 
-UpdateKind = Literal["reply", "status", "assigned"]
+UpdateKind = Literal["reply", "status", "assigned", "known_issue"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,16 @@ class Update:
     from_status: str | None = None
     to_status: str | None = None
     attachments: tuple[dict[str, Any], ...] = ()  # the reply's files, as its message keeps them
+
+
+@dataclass(frozen=True)
+class PublicIssue:
+    """A known issue as its mail names it: its public words only, never its ticket's."""
+
+    id: int
+    title: str
+    building: str | None
+    status: Status
 
 
 def _one_line(text: str) -> str:
@@ -169,9 +180,18 @@ def _sent(count: int) -> str:
     return "sent a file" if count == 1 else f"sent {count} files"
 
 
+def _news(update: Update) -> str:
+    """What a known issue's update says happened: news posted, or its new state."""
+    if update.body:
+        return "The helpdesk posted an update for everyone affected"
+    label = KNOWN_ISSUE_STATUS_LABELS.get(Status(update.to_status or "open"), "")
+    return f"It is now: {label.lower()}"
+
+
 def _update_context(settings: MailSettings, update: Update) -> dict[str, Any]:
     files = _files(settings, update.attachments)
     return {
+        "news": _news(update) if update.kind == "known_issue" else "",
         "kind": update.kind,
         "actor": update.actor["display_name"],
         "when": _when(update.at),
@@ -236,10 +256,44 @@ def compose_ticket_mail(
     return message
 
 
-def compose_digest(
-    settings: MailSettings, recipient: User, groups: list[tuple[Ticket, list[Update]]]
+def known_issue_url(settings: MailSettings, issue_id: int) -> str:
+    return f"{settings.public_url}/known-issues/{issue_id}"
+
+
+def _issue_context(
+    settings: MailSettings, issue: PublicIssue, updates: list[Update]
+) -> dict[str, Any]:
+    return {
+        "title": issue.title,
+        "building": issue.building,
+        "status_words": KNOWN_ISSUE_STATUS_LABELS[issue.status].lower(),
+        "url": known_issue_url(settings, issue.id),
+        "updates": [_update_context(settings, update) for update in updates],
+    }
+
+
+def compose_known_issue_mail(
+    settings: MailSettings, recipient: User, issue: PublicIssue, updates: list[Update]
 ) -> EmailMessage:
-    """The day's mail for someone who asked for a digest: every ticket's updates in one."""
+    """News of a known issue for someone affected by it: only what everyone on campus may read,
+    and no reply address (a reply would reach nobody's ticket)."""
+    return _message(
+        settings,
+        recipient,
+        f"[Known issue] {issue.title}",
+        "known_issue",
+        {"issue": _issue_context(settings, issue, updates)},
+    )
+
+
+def compose_digest(
+    settings: MailSettings,
+    recipient: User,
+    groups: list[tuple[Ticket, list[Update]]],
+    issues: Sequence[tuple[PublicIssue, list[Update]]] = (),
+) -> EmailMessage:
+    """The day's mail for someone who asked for a digest: every ticket's updates in one, then
+    the known issues they are affected by."""
     today = datetime.now(UTC)
     day = f"{today.day} {today:%B %Y}"
     return _message(
@@ -258,6 +312,7 @@ def compose_digest(
                 }
                 for ticket, updates in groups
             ],
+            "issues": [_issue_context(settings, issue, updates) for issue, updates in issues],
         },
     )
 

@@ -19,10 +19,12 @@ from tortoise.transactions import in_transaction
 
 from ..config import Settings
 from ..consumers import Consumer
+from ..domain.access import can_see_ticket
 from ..domain.events import LoggedEvent
 from ..domain.serialize import user_ref
 from ..encoding import loads
 from ..models import (
+    KnownIssue,
     Message,
     NotificationKind,
     NotificationState,
@@ -32,11 +34,20 @@ from ..models import (
     Ticket,
     User,
 )
-from .compose import MailSettings, Update, compose_digest, compose_ticket_mail
+from .compose import (
+    MailSettings,
+    PublicIssue,
+    Update,
+    compose_digest,
+    compose_known_issue_mail,
+    compose_ticket_mail,
+)
 from .outbox import enqueue
 
 RECENT_MESSAGES = 5
 DIGEST_AFTER = timedelta(days=1)
+# Told in each affected person's own room by the known issues' fan-out (consumers/known_issues.py).
+KNOWN_ISSUE_NEWS = frozenset({"known_issue.update_posted", "known_issue.status_changed"})
 
 
 class _Taken(Exception):
@@ -66,10 +77,48 @@ class Notifier(Consumer):
         self.watching = watching
         self.mailed = mailed  # wakes the sender
 
+    def wants(self, event) -> bool:  # type: ignore[no-untyped-def]
+        """Ticket events, and the news of known issues in the rooms of the people affected."""
+        if event.room.startswith("user:"):
+            return event.kind in KNOWN_ISSUE_NEWS
+        return super().wants(event)
+
     async def handle(self, events: list[LoggedEvent], connection: BaseDBAsyncClient) -> None:
         for event in events:
-            for note in await self._notes(event, connection):
+            notes = (
+                await self._news(event, connection)
+                if event.kind in KNOWN_ISSUE_NEWS
+                else await self._notes(event, connection)
+            )
+            for note in notes:
                 await note.save(using_db=connection)
+
+    async def _news(
+        self, event: LoggedEvent, connection: BaseDBAsyncClient
+    ) -> list[PendingNotification]:
+        """A known issue's news for the one affected person whose room it was told in."""
+        data = loads(event.data)
+        issue = await KnownIssue.get_or_none(id=data["id"]).using_db(connection)
+        recipient = await User.get_or_none(id=int(event.room.partition(":")[2])).using_db(
+            connection
+        )
+        if issue is None or recipient is None or not _mailable(recipient):
+            return []
+        at = datetime.fromisoformat(event.at)
+        update = data.get("last_update") if event.kind == "known_issue.update_posted" else None
+        return [
+            PendingNotification(
+                recipient_id=recipient.id,
+                ticket_id=issue.ticket_id,  # type: ignore[attr-defined]
+                event_id=event.id,
+                kind=NotificationKind.KNOWN_ISSUE,
+                actor_id=issue.published_by_id,  # type: ignore[attr-defined]
+                body=update["body"] if update else None,
+                to_status=None if update else data["status"],
+                at=at,
+                due_at=at + self.delay,
+            )
+        ]
 
     async def _notes(
         self, event: LoggedEvent, connection: BaseDBAsyncClient
@@ -114,7 +163,7 @@ class Notifier(Consumer):
         recipients = {
             user.id: user
             for user in await User.filter(id__in=found).using_db(connection)
-            if user.email and user.is_active and user.email_notifications != "off"
+            if _mailable(user)
         }
         return [
             PendingNotification(
@@ -177,6 +226,13 @@ class Notifier(Consumer):
         if await self._over_cap(recipient, now):
             return False
         ticket = await Ticket.get(id=ticket_id).select_related("reporter", "assignee")
+        if not can_see_ticket(recipient, ticket):  # affected by its known issue, no more
+            issue = await _public_issue(ticket)
+            message = compose_known_issue_mail(
+                self.mail_settings, recipient, issue, await self._updates(unseen)
+            )
+            await self._settle(notes, NotificationState.MAILED, message, recipient, ticket_id)
+            return True
         recent = (
             await Message.filter(ticket_id=ticket_id, internal=False)
             .select_related("author")
@@ -197,14 +253,20 @@ class Notifier(Consumer):
         if not notes or min(note.at for note in notes) > now - DIGEST_AFTER:
             return
         groups = []
+        issues = []
         for ticket_id, group in groupby(notes, key=lambda note: note.ticket_id):
             unseen = await self._unseen(recipient, list(group))
-            if unseen:
-                groups.append((await Ticket.get(id=ticket_id), await self._updates(unseen)))
-        if not groups:
+            if not unseen:
+                continue
+            ticket = await Ticket.get(id=ticket_id)
+            if can_see_ticket(recipient, ticket):
+                groups.append((ticket, await self._updates(unseen)))
+            else:
+                issues.append((await _public_issue(ticket), await self._updates(unseen)))
+        if not groups and not issues:
             await self._settle(notes, NotificationState.SEEN)
             return
-        message = compose_digest(self.mail_settings, recipient, groups)
+        message = compose_digest(self.mail_settings, recipient, groups, issues)
         await self._settle(notes, NotificationState.MAILED, message, recipient, None)
 
     async def _updates(self, notes: list[PendingNotification]) -> list[Update]:
@@ -256,3 +318,13 @@ class Notifier(Consumer):
             return
         if message is not None:
             self.mailed()
+
+
+def _mailable(user: User) -> bool:
+    return bool(user.email) and user.is_active and user.email_notifications != "off"
+
+
+async def _public_issue(ticket: Ticket) -> PublicIssue:
+    """The known issue a ticket is published as, in the words everyone may read."""
+    issue = await KnownIssue.get(ticket_id=ticket.id)
+    return PublicIssue(issue.id, issue.public_title, issue.building, ticket.status)

@@ -3,7 +3,7 @@ from tortoise.fields.base import OnDelete
 from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
-from helpdesk.models import DatetimeField, utcnow
+from helpdesk.models import DatetimeField, NotificationKind, utcnow
 
 
 class Migration(migrations.Migration):
@@ -272,5 +272,14 @@ class Migration(migrations.Migration):
             model_name="Ticket",
             name="merged_into_id",
             field=fields.IntField(null=True),
+        ),
+        ops.AlterField(
+            model_name="PendingNotification",
+            name="kind",
+            field=fields.CharEnumField(
+                description="REPLY: reply\nSTATUS: status\nASSIGNED: assigned\nKNOWN_ISSUE: known_issue",
+                enum_type=NotificationKind,
+                max_length=16,
+            ),
         ),
     ]
