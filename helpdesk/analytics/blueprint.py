@@ -64,6 +64,22 @@ class StaffLoad(BaseModel):
     closed_in_window: int
 
 
+class KnownIssueFigures(BaseModel):
+    id: int
+    public_title: str
+    affected_count: int
+    duplicates_merged: int
+    seconds_to_publish: int = Field(description="from its first report to being published")
+
+
+class KnownIssuesOut(BaseModel):
+    published: int = Field(description="known issues published in the window")
+    affected_people: int
+    duplicates_merged: int
+    seconds_to_publish: Percentiles
+    top: list[KnownIssueFigures] = Field(description="the ten affecting most people")
+
+
 class WindowOut(BaseModel):
     days: int
     category: Category | None
@@ -82,6 +98,7 @@ class SummaryOut(BaseModel):
     backlog_age: list[AgeBucket]
     top_locations: list[LocationLoad]
     staff_load: list[StaffLoad]
+    known_issues: KnownIssuesOut
     generated_at: str
 
 

@@ -89,6 +89,7 @@ class Summary:
             "backlog_age": await self.backlog_age(sum(counts["backlog_by_category"].values())),
             "top_locations": await self.top_locations(),
             "staff_load": await self.staff_load(),
+            "known_issues": await self.known_issues(),
             "generated_at": isoformat(self.now),
         }
 
@@ -232,6 +233,61 @@ class Summary:
             )
         )
         return load
+
+    async def known_issues(self) -> dict[str, Any]:
+        """Known issues published in the window: the people affected by them, the duplicates
+        merged into them, and how long each outage took from its first report (its ticket or
+        the earliest duplicate) to being published. Tens of rows a month: counted here."""
+        rows = await self.rows(
+            "SELECT k.id, k.public_title, k.published_at, t.created_at AS reported_at, "
+            "t.affected_count AS affected, (SELECT MIN(d.created_at) FROM ticket d "
+            "WHERE d.merged_into_id = k.id) AS duplicate_at, "
+            "(SELECT COUNT(*) FROM ticket_merge m WHERE m.known_issue_id = k.id) AS merged "
+            "FROM known_issue k JOIN ticket t ON t.id = k.ticket_id "
+            f"WHERE k.published_at >= :start AND k.withdrawn_at IS NULL{self.only_category}"
+        )
+        issues = []
+        for row in rows:
+            reported = min(
+                _moment(each) for each in (row["reported_at"], row["duplicate_at"]) if each
+            )
+            issues.append(
+                {
+                    "id": row["id"],
+                    "public_title": row["public_title"],
+                    "affected_count": int(row["affected"]),
+                    "duplicates_merged": int(row["merged"]),
+                    "seconds_to_publish": max(
+                        0, round((_moment(row["published_at"]) - reported).total_seconds())
+                    ),
+                }
+            )
+        waits = sorted(each["seconds_to_publish"] for each in issues)
+        issues.sort(key=lambda each: (-each["affected_count"], each["id"]))
+        return {
+            "published": len(issues),
+            "affected_people": sum(each["affected_count"] for each in issues),
+            "duplicates_merged": sum(each["duplicates_merged"] for each in issues),
+            "seconds_to_publish": {
+                name: _interpolated(waits, num, den) for name, (num, den) in PERCENTILES.items()
+            },
+            "top": issues[:TOP_LOCATIONS],
+        }
+
+
+def _moment(value: datetime | str) -> datetime:
+    """A timestamp as the dialect returns it: a datetime on PostgreSQL, ISO text on SQLite."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _interpolated(values: list[int], num: int, den: int) -> float | None:
+    """The percentile of sorted `values` as `percentiles` computes it in SQL."""
+    if not values:
+        return None
+    lower, remainder = divmod((len(values) - 1) * num, den)
+    low, high = values[lower], values[min(lower + 1, len(values) - 1)]
+    return round(low + (high - low) * remainder / den, 1)
 
 
 async def summarize(window: Window, now: datetime | None = None) -> dict[str, Any]:

@@ -48,6 +48,10 @@ export function startAnalytics(socket) {
       : [el("tr", {}, el("td", { colspan: 3 }, "No open tickets with a location."))]));
     $('[data-table="staff"]', root).replaceChildren(...summary.staff_load.map((load) =>
       rows([load.user.display_name, load.active, load.closed_in_window])));
+    const issues = summary.known_issues.top.map((issue) =>
+      rows([issue.public_title, issue.affected_count, issue.duplicates_merged, humanDuration(issue.seconds_to_publish)]));
+    $('[data-table="known-issues"]', root).replaceChildren(...(issues.length ? issues
+      : [el("tr", {}, el("td", { colspan: 4 }, "No known issue published in this window."))]));
     for (const image of $$("img[data-chart]", root)) {
       const url = new URL(image.src, window.location.href);
       url.searchParams.set("v", summary.generated_at);
