@@ -14,13 +14,6 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.SERVICES: "Services",
 }
 
-# A known issue's status as the people it affects read it: about the broken thing, not a ticket.
-KNOWN_ISSUE_STATUS_LABELS: dict[Status, str] = {
-    Status.OPEN: "Reported",
-    Status.ACTIVE: "Being fixed",
-    Status.CLOSED: "Fixed",
-}
-
 # A known issue's state as campus reads it: its ticket's status in plain words.
 KNOWN_ISSUE_STATUS_LABELS: dict[Status, str] = {
     Status.OPEN: "Reported",
@@ -33,9 +26,6 @@ def page_texts() -> dict[str, Any]:
     """The texts the scripts show for what arrives live, as the server words them."""
     return {
         "categories": {category.value: label for category, label in CATEGORY_LABELS.items()},
-        "known_issue_statuses": {
-            status.value: label for status, label in KNOWN_ISSUE_STATUS_LABELS.items()
-        },
         "known_issue_statuses": {
             status.value: label for status, label in KNOWN_ISSUE_STATUS_LABELS.items()
         },
