@@ -17,6 +17,10 @@ FEED_TEXTS = {
     "ticket.status_changed": "{title} is now {to}",
     "ticket.assigned": "{title} assigned to {assignee.display_name|nobody}",
     "message.created": "{author.display_name}: {body}",
+    "ticket.published": "{title} is listed as a known issue: {known_issue.public_title}",
+    "ticket.withdrawn": "{title} is no longer listed as a known issue",
+    "known_issue.update_posted": "{public_title}: {last_update.body}",
+    "known_issue.status_changed": "{public_title} (a known issue) is now {status}",
 }
 FEED_LENGTH = 160
 _FIELD = re.compile(r"\{([a-z_.]+)(?:\|([^}]*))?\}")
