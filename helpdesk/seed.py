@@ -13,20 +13,25 @@ from .domain.events import BOARD_ROOM, ticket_room, user_room
 from .domain.serialize import ticket_json
 from .encoding import dumps
 from .models import (
+    Affected,
     Category,
     Event,
+    KnownIssue,
+    KnownIssueUpdate,
     Message,
     Priority,
     Role,
     Status,
     StatusChange,
     Ticket,
+    TicketMerge,
     User,
     seconds_between,
     utcnow,
 )
 
 DEMO_PASSWORD = "campus-demo-2026"
+OUTAGE_TICKETS = 2  # the demo's known issue and the duplicate merged into it
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,7 @@ async def seed(*, tickets: int = 2000, days: int = 90, rng_seed: int = 2026) -> 
         messages: list[Message] = []
         changes: list[StatusChange] = []
         events: list[Event] = []
-        for _ in range(tickets):
+        for _ in range(max(0, tickets - OUTAGE_TICKETS)):
             created = _campus_hour(rng, now - timedelta(days=rng.uniform(0, days)))
             created = min(created, now - timedelta(minutes=5))
             ticket = await _seed_ticket(rng, created, now, reporters, staff, messages, changes)
@@ -225,7 +230,66 @@ async def seed(*, tickets: int = 2000, days: int = 90, rng_seed: int = 2026) -> 
         await Message.bulk_create(messages, batch_size=500)
         await StatusChange.bulk_create(changes, batch_size=500)
         await Event.bulk_create(sorted(events, key=lambda e: e.created_at), batch_size=500)
+        if tickets >= OUTAGE_TICKETS:
+            await _demo_outage(now, reporters, staff[0])
     return tickets
+
+
+async def _demo_outage(now: datetime, reporters: list[User], publisher: User) -> None:
+    """This morning's library wifi outage, published as a known issue with a duplicate merged
+    and students affected, so the known issues can be seen at once (alice is not affected yet:
+    she can say so)."""
+    first, *others = [user for user in reporters if user.username != "alice"][:4]
+    reported = now - timedelta(hours=3)
+    ticket = await Ticket.create(
+        reporter=first,
+        assignee=publisher,
+        title="Eduroam keeps dropping on the 2nd floor",
+        description="My laptop and phone both lose the connection every few minutes.",
+        category=Category.IT,
+        location="Library, 2nd floor",
+        priority=Priority.HIGH,
+        status=Status.ACTIVE,
+        created_at=reported,
+        updated_at=now - timedelta(hours=2),
+        first_response_at=now - timedelta(hours=2),
+        first_response_seconds=3600,
+    )
+    issue = await KnownIssue.create(
+        ticket=ticket,
+        public_title="Library wifi outage",
+        public_note="Eduroam drops on the 2nd and 3rd floors. The network team is on it.",
+        building="Library",
+        published_by=publisher,
+        published_at=now - timedelta(hours=2),
+        updated_at=now - timedelta(hours=1),
+    )
+    await KnownIssueUpdate.create(
+        known_issue=issue,
+        author=publisher,
+        body="A faulty access point was found; a replacement is on its way.",
+        created_at=now - timedelta(hours=1),
+    )
+    await Affected.create(known_issue=issue, user=first, created_at=issue.published_at)
+    duplicate = await Ticket.create(
+        reporter=others[0],
+        title="No internet in the library",
+        description="Cannot connect since 9.",
+        category=Category.IT,
+        location="Library",
+        status=Status.CLOSED,
+        created_at=reported + timedelta(minutes=20),
+        updated_at=now - timedelta(minutes=90),
+        closed_at=now - timedelta(minutes=90),
+        resolution_seconds=round((now - reported).total_seconds()) - 6600,
+        merged_into_id=issue.id,
+    )
+    await TicketMerge.create(ticket=duplicate, known_issue=issue, actor=publisher, at=now)
+    for user in others:
+        await Affected.create(known_issue=issue, user=user, merged=user is others[0])
+    await Ticket.filter(id=ticket.id).update(
+        known_issue_id=issue.id, affected_count=len(others) + 1
+    )
 
 
 async def _seed_ticket(
