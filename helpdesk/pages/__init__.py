@@ -9,11 +9,12 @@ from quart import Quart
 
 from ..domain.labels import page_texts
 from ..web.sessions import current_account
-from . import account, admin, auth, board, docs, files, oidc, tickets, unsubscribe
+from . import account, admin, auth, board, docs, files, known_issues, oidc, tickets, unsubscribe
 
 
 def register_pages(app: Quart) -> None:
-    for module in (auth, oidc, account, unsubscribe, tickets, board, docs, admin, files):
+    pages = (auth, oidc, account, unsubscribe, tickets, known_issues, board, docs, admin, files)
+    for module in pages:
         app.register_blueprint(module.blueprint)
 
 
@@ -21,7 +22,9 @@ NAV = [
     # (endpoint, label, for staff or for reporters)
     ("board.board", "Board", "staff"),
     ("analytics.page", "Analytics", "staff"),
+    ("known_issues.list_page", "Known issues", "staff"),
     ("tickets.dashboard", "My tickets", "reporter"),
+    ("known_issues.list_page", "Known issues", "reporter"),
 ]
 
 

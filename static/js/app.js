@@ -3,6 +3,7 @@
 import { startAnalytics } from "./analytics.js";
 import { startBoard } from "./board.js";
 import { startDashboard } from "./dashboard.js";
+import { startKnownIssueList, startKnownIssuePage, watchKnownIssueNews } from "./known_issues.js";
 import { watchNotifications } from "./notifications.js";
 import { startReportForm } from "./report.js";
 import { LiveSocket } from "./socket.js";
@@ -22,13 +23,18 @@ if (me.id) {
   const socket = body.dataset.socket === "on"
     ? new LiveSocket({ statusElement: document.getElementById("live-status") })
     : null;
-  if (socket) watchNotifications(socket, me);
+  if (socket) {
+    watchNotifications(socket, me);
+    watchKnownIssueNews(socket, me);
+  }
   const page = body.dataset.page;
   if (page === "ticket") startTicketPage(socket, me);
   else if (page === "board") startBoard(socket, me);
   else if (page === "dashboard") startDashboard(socket, me);
   else if (page === "new-ticket") startReportForm();
   else if (page === "analytics") startAnalytics(socket);
+  else if (page === "known-issues") startKnownIssueList(socket, me);
+  else if (page === "known-issue") startKnownIssuePage(socket, me);
   socket?.connect();
   document.documentElement.dataset.live = "ready";
 }

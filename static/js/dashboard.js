@@ -1,13 +1,16 @@
 // The reporter's dashboard, live: my tickets change state, gain unread replies, and appear when
-// reported from another tab; recent activity grows at the top.
+// reported from another tab; recent activity grows at the top; the known issues of campus stay
+// current.
 
 import { $, el, priorityBadge, statusBadge } from "./dom.js";
+import { issueHref, startDashboardIssues } from "./known_issues.js";
 import { categoryLabel, feedLine } from "./texts.js";
 import { timeTag } from "./time.js";
 
 const ACTIVITY_SHOWN = 10;
 
 export function startDashboard(socket, me) {
+  startDashboardIssues(socket, me);
   const dashboard = $("#dashboard");
   const since = Number(dashboard.dataset.userRoomSince);
   const list = $("#my-tickets");
@@ -62,9 +65,12 @@ export function startDashboard(socket, me) {
 
   function addActivity(frame) {
     activity.querySelector(".empty")?.remove();
-    const ticketId = frame.data.ticket_id ?? frame.data.id;
+    // A known issue's news names the issue, not a ticket.
+    const href = frame.kind.startsWith("known_issue.")
+      ? issueHref(frame.data.id)
+      : `/tickets/${frame.data.ticket_id ?? frame.data.id}`;
     activity.prepend(el("li", { dataset: { eventId: frame.id } },
-      el("a", { href: `/tickets/${ticketId}` }, feedLine(frame.kind, frame.data)), " ",
+      el("a", { href }, feedLine(frame.kind, frame.data)), " ",
       timeTag(frame.at)));
     while (activity.children.length > ACTIVITY_SHOWN) activity.lastElementChild.remove();
   }

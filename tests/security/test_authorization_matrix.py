@@ -326,6 +326,14 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/files/<int:attachment_id>/thumbnail"): Route(
         "/files/{attachment}/thumbnail", reporters_ticket(200, anonymous=PAGE)
     ),
+    # the known issues pages: for everyone signed in (no such issue here: 404)
+    ("GET", "/known-issues"): Route("/known-issues", signed_in(200, anonymous=PAGE)),
+    ("GET", "/known-issues/<int:issue_id>"): Route(
+        "/known-issues/987654", signed_in(404, anonymous=PAGE)
+    ),
+    ("POST", "/known-issues/<int:issue_id>/affected"): Route(
+        "/known-issues/987654/affected", signed_in(404, anonymous=PAGE), form=dict
+    ),
     # known issues: publishing and merging are for staff; the public view for everyone
     ("POST", "/api/v1/tickets/<int:ticket_id>/known-issue"): Route(
         "/api/v1/tickets/{ticket}/known-issue",

@@ -56,6 +56,7 @@ PAGES = [
     "/account/password",
     "/account/notifications",
     "/docs",
+    "/known-issues",
 ]
 
 
