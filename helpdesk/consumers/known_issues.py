@@ -13,7 +13,7 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from ..domain.events import BOARD_ROOM, EventLog, LoggedEvent, user_room
+from ..domain.events import BOARD_ROOM, KNOWN_ISSUES_ROOM, EventLog, LoggedEvent, user_room
 from ..domain.known_issues import on_status_change
 from ..encoding import loads
 from ..models import Affected, FanOut, KnownIssue, Ticket
@@ -68,6 +68,8 @@ class FanOutSender(Chore):
                 .values_list("id", "user_id")
             )
             skipped = await self._told_already(job, change.connection)
+            if job.position == 0 and job.kind == "known_issue.status_changed":
+                change.emit([KNOWN_ISSUES_ROOM], job.kind, data)  # every list shows it, once
             for _, user_id in rows:
                 if user_id != skipped:
                     change.emit([user_room(user_id)], job.kind, data)

@@ -155,6 +155,8 @@ async def test_when_the_issue_is_fixed_the_affected_hear_it_and_its_reporter_onc
     assert [each["status"] for each in fixed] == ["active", "closed"]
     assert await events_in(user_room(cast.reporter.id), "known_issue.status_changed") == []
     assert [each["status"] for each in await listed(cast.other.client)] == ["closed"]
+    shown = await events_in(KNOWN_ISSUES_ROOM, "known_issue.status_changed")
+    assert [each["status"] for each in shown] == ["active", "closed"], "every list, once each"
 
 
 async def test_only_staff_post_updates_and_every_update_is_listed(app, cast):
