@@ -131,13 +131,29 @@ async def open_database(settings: Settings, *, create_schema: bool) -> None:
 
 async def refresh_statistics() -> None:
     """Give SQLite's query planner row counts to choose indexes by (PostgreSQL's autovacuum
-    keeps its own): about 150 ms for 100,000 tickets, once at start-up."""
+    keeps its own): about 150 ms for 100,000 tickets, once at start-up.
+
+    Only the ordinary tables: statistics of FTS5's own tables (migration 0012), taken while
+    they are small, make SQLite scan a whole text index each time FTS5 merges its pages, and
+    writes slow down as the index grows (100,000 tickets seeded in 783 s instead of 15 s).
+    """
     connection = connections.get("default")
-    if connection.capabilities.dialect == "sqlite":
-        try:
-            await connection.execute_script("ANALYZE;")
-        except OperationalError as error:  # a read-only database still serves reads
-            log.warning("could not refresh the query planner's statistics: %s", error)
+    if connection.capabilities.dialect != "sqlite":
+        return
+    try:
+        rows = await connection.execute_query_dict(
+            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' "
+            "AND name NOT LIKE 'sqlite%'"
+        )
+        # Names from the database's own catalogue, quoted as identifiers.
+        tables = [row["name"].replace('"', '""') for row in rows]
+        script = "".join(f'ANALYZE "{table}";' for table in tables)
+        await connection.execute_script(
+            script + "DELETE FROM sqlite_stat1 WHERE tbl IN "  # noqa: S608
+            "(SELECT name FROM pragma_table_list WHERE type = 'shadow');"
+        )
+    except OperationalError as error:  # a read-only database still serves reads
+        log.warning("could not refresh the query planner's statistics: %s", error)
 
 
 def read_connection() -> BaseDBAsyncClient:

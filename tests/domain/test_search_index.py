@@ -391,3 +391,18 @@ async def test_the_migration_indexes_the_rows_already_there_and_can_be_undone(pe
     assert await searched("MÜLL") == {ticket.id}
     assert await similar_known_issues("projectors", "Hall 1") == [issue.id]
     await index_consistent()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL: autovacuum's
+async def test_the_planner_statistics_leave_the_text_indexes_own_tables_out(people):
+    """Statistics of FTS5's shadow tables, taken while they are small, would make every merge
+    of an index scan it whole: only the ordinary tables are analysed."""
+    await report(people[0], "Projector flickers", location="Hall 1")
+    await db.refresh_statistics()
+    rows = await Database().rows(
+        "SELECT s.tbl AS tbl, t.type AS type FROM sqlite_stat1 s "
+        "JOIN pragma_table_list t ON t.name = s.tbl"
+    )
+    analysed = {row["tbl"]: row["type"] for row in rows}
+    assert "ticket" in analysed
+    assert "shadow" not in analysed.values()
