@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from quart import Blueprint, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
+from quart import Blueprint, current_app, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 
+from ..domain import known_issues
 from ..domain import tickets as ticket_rules
-from ..domain.access import visible_ticket
+from ..domain.access import require_staff, visible_ticket
 from ..domain.accounts import active_staff
 from ..domain.activity import last_event_id, recent_activity, summarize
 from ..domain.attachments import describe_size, visible_attachment
 from ..domain.events import LoggedEvent, ticket_room, user_room
-from ..domain.fields import Cursor, QueryId
+from ..domain.fields import MAX_ID, Cursor, Note, PublicNote, QueryId, Title
 from ..domain.labels import CATEGORY_LABELS
 from ..domain.messages import list_messages, post_message
 from ..domain.reads import unread_counts
 from ..domain.reporters import reporter_named
-from ..domain.serialize import history_json, message_json, ticket_json
+from ..domain.serialize import history_json, message_json, ticket_json, user_ref
 from ..domain.workflow import targets_for
-from ..encoding import loads
-from ..errors import HelpdeskError, NotFound, RateLimited
-from ..models import Message, Priority, Role, Status, StatusChange, TicketEdit, User
+from ..encoding import isoformat, loads
+from ..errors import Conflict, HelpdeskError, NotFound, RateLimited, ValidationFailed
+from ..models import (
+    Message,
+    Priority,
+    Role,
+    Status,
+    StatusChange,
+    Ticket,
+    TicketEdit,
+    TicketMerge,
+    User,
+)
 from ..schemas import MessageIn, StatusIn, StrictModel, TicketIn
 from ..web.context import services
 from ..web.sessions import require_account
@@ -285,6 +301,7 @@ async def render_ticket(
     history = await ticket_rules.ticket_history(user, ticket_id)
     windowed = before is not None
     staff = await active_staff() if user.is_staff else []
+    merges = await merged_into_this(ticket) if user.is_staff else []
     page = await render_template(
         "tickets/detail.html",
         **form_context(
@@ -293,7 +310,10 @@ async def render_ticket(
             oldest_shown=messages[0].id if messages else None,
             earlier=earlier,
             windowed=windowed,
-            history=[history_json(c) for c in history],
+            history=timeline(history, merges),
+            known_issue=await publication(user, ticket),
+            merged_issue=await merged_issue(user, ticket),
+            issue_pages=ISSUE_PAGE in current_app.view_functions,
             staff=staff,
             since=since,
             workflow=workflow_for(user),
@@ -422,3 +442,191 @@ async def assign(ticket_id: int) -> ResponseReturnValue:
         )
 
     return await _apply(user, ticket_id, AssignForm, action)
+
+
+# --- known issues: staff publish a ticket, tell the affected, withdraw it, merge duplicates ---
+
+ISSUE_PAGE = "known_issues.issue_page"  # the page everyone may follow a known issue on
+ISSUE_REFERENCE = re.compile(r"\b(known issue )#([0-9]{1,10})\b")
+ISSUE_LINK = Markup('{}<a href="{}">#{}</a>')  # format() escapes what it is given
+
+
+@blueprint.app_template_filter("known_issue_links")
+def known_issue_links(text: str | None) -> Markup:
+    """A note with each "known issue #N" (as a merge writes it) linking to that issue's page,
+    where this app serves one; plain text otherwise."""
+    text = text or ""
+    if ISSUE_PAGE not in current_app.view_functions:
+        return escape(text)
+    parts: list[str] = []
+    done = 0
+    for match in ISSUE_REFERENCE.finditer(text):
+        href = url_for(ISSUE_PAGE, issue_id=int(match[2]))
+        parts += [text[done : match.start()], ISSUE_LINK.format(match[1], href, match[2])]
+        done = match.end()
+    return Markup("").join([*parts, text[done:]])  # the text between is escaped by join
+
+
+async def publication(user: User, ticket: Ticket) -> dict[str, Any] | None:
+    """For staff: the ticket's known issue as everyone sees it, with every update posted."""
+    if not user.is_staff or ticket.known_issue_id is None:
+        return None
+    try:
+        public, updates = await known_issues.public_issue(user, ticket.known_issue_id)
+    except NotFound:  # withdrawn between the two reads
+        return None
+    return {**public, "updates": updates}
+
+
+async def merged_issue(user: User, ticket: Ticket) -> dict[str, Any] | None:
+    """The known issue a duplicate was closed into: where its reporter follows the news (its
+    title is gone once the issue is withdrawn)."""
+    if ticket.merged_into_id is None:
+        return None
+    try:
+        public, _ = await known_issues.public_issue(user, ticket.merged_into_id)
+    except NotFound:
+        return {"id": ticket.merged_into_id, "public_title": None}
+    return {"id": public["id"], "public_title": public["public_title"]}
+
+
+async def merged_into_this(ticket: Ticket) -> list[tuple[datetime, dict[str, Any]]]:
+    """The tickets closed as duplicates of this ticket's known issue, for its history (staff:
+    a reporter is never told of others' tickets). There is no history API entry for them yet;
+    the page reads the merge rows, as the API's entry would."""
+    merges = (
+        await TicketMerge.filter(known_issue__ticket_id=ticket.id)
+        .select_related("actor")
+        .order_by("id")
+    )
+    return [
+        (
+            merge.at,
+            {
+                "kind": "merge",
+                "id": merge.id,
+                "ticket_id": merge.ticket_id,  # type: ignore[attr-defined]
+                "known_issue_id": merge.known_issue_id,  # type: ignore[attr-defined]
+                "actor": user_ref(merge.actor),
+                "at": isoformat(merge.at),
+            },
+        )
+        for merge in merges
+    ]
+
+
+def timeline(
+    history: list[StatusChange | TicketEdit], merges: list[tuple[datetime, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The History panel: moves, edits and duplicates merged in, in the order they happened."""
+    dated = [(item.at, history_json(item)) for item in history] + merges
+    return [item for _, item in sorted(dated, key=lambda pair: pair[0])]
+
+
+class PublishForm(StrictModel):
+    """ "Publish as known issue": the words everyone signed in will read, never the reporter's."""
+
+    public_title: Title
+    public_note: PublicNote | None = None
+
+
+class UpdateForm(StrictModel):
+    """ "Post an update to everyone affected" (named apart from the reply box's `body`)."""
+
+    update: PublicNote
+
+
+class MergeForm(StrictModel):
+    """ "Close as duplicate of…": a known issue by its number, as `12` or `#12`."""
+
+    into: int
+    merge_note: Note | None = None
+
+    @field_validator("into", mode="before")
+    @classmethod
+    def _issue_number(cls, value: Any) -> int:
+        digits = str(value).strip().removeprefix("#").strip()
+        if not digits.isdigit():
+            raise PydanticCustomError("issue_number", "Enter the number of a known issue, like 12")
+        if not 1 <= int(digits) <= MAX_ID:
+            raise PydanticCustomError("issue_number", "No known issue has that number")
+        return int(digits)
+
+
+async def _known_issue_form(
+    user: User, ticket_id: int, model: type[StrictModel], action: Any
+) -> ResponseReturnValue:
+    """A known-issue form of the ticket page: validated, applied, back to the page (PRG). The
+    ticket is looked up first, so someone else's is 404 as everywhere; any other refusal (not
+    staff, not published, no such known issue, closed already) is said in plain words beside
+    what was typed."""
+    await visible_ticket(user, ticket_id)
+    form = await request.form
+    data, errors = parse_form(model, form)
+    if data is not None:
+        try:
+            await action(data)
+        except HelpdeskError as error:
+            errors = error_for_form(error)
+        else:
+            return redirect(url_for("tickets.ticket_page", ticket_id=ticket_id) + "#known-issue")
+    return await render_ticket(user, ticket_id, errors, 400, values=form)
+
+
+@blueprint.post("/tickets/<int:ticket_id>/known-issue")
+async def publish_known_issue(ticket_id: int) -> ResponseReturnValue:
+    """Publish the ticket as a known issue, or change its public words."""
+    user = await require_account()
+
+    async def action(data: PublishForm) -> None:
+        await known_issues.publish(
+            services().event_log, user, ticket_id, data.public_title, data.public_note
+        )
+
+    return await _known_issue_form(user, ticket_id, PublishForm, action)
+
+
+@blueprint.post("/tickets/<int:ticket_id>/known-issue/withdraw")
+async def withdraw_known_issue(ticket_id: int) -> ResponseReturnValue:
+    user = await require_account()
+
+    async def action(_: StrictModel) -> None:
+        await known_issues.withdraw(services().event_log, user, ticket_id)
+
+    return await _known_issue_form(user, ticket_id, StrictModel, action)
+
+
+@blueprint.post("/tickets/<int:ticket_id>/known-issue/updates")
+async def post_known_issue_update(ticket_id: int) -> ResponseReturnValue:
+    """Tell everyone affected by the ticket's known issue what is happening."""
+    user = await require_account()
+
+    async def action(data: UpdateForm) -> None:
+        require_staff(user)
+        ticket = await visible_ticket(user, ticket_id)
+        if ticket.known_issue_id is None:
+            raise Conflict("this ticket is not published as a known issue; publish it first")
+        await known_issues.post_update(
+            services().event_log, user, ticket.known_issue_id, data.update
+        )
+
+    return await _known_issue_form(user, ticket_id, UpdateForm, action)
+
+
+@blueprint.post("/tickets/<int:ticket_id>/merge")
+async def merge_ticket(ticket_id: int) -> ResponseReturnValue:
+    """Close the ticket as a duplicate of a known issue; its reporter follows that one."""
+    user = await require_account()
+
+    async def action(data: MergeForm) -> None:
+        try:
+            await known_issues.merge(
+                services().event_log, user, ticket_id, data.into, data.merge_note
+            )
+        except NotFound:  # the ticket was found above: it is the known issue that is not
+            raise ValidationFailed(
+                f"no known issue #{data.into} is published (it may have been withdrawn)",
+                field="into",
+            ) from None
+
+    return await _known_issue_form(user, ticket_id, MergeForm, action)

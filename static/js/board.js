@@ -1,8 +1,17 @@
 // The staff board, live: cards appear, move and change as events arrive; staff move them by
 // dragging or from the keyboard, and a move made on a stale card shows the conflict.
+//
+// A column holds a page of cards at a time (the server's first, then "Show more"), however many
+// tickets match, so that thousands of open tickets stay quick to draw. A live event costs about
+// the same however many cards are shown: cards are found by number in an index, and a card's
+// place by bisection of its column's cards, kept in an array in their order (indexing the list's
+// live `children` after a change walks the list again).
 
 import { api, sentence } from "./api.js";
+import { startBulk } from "./board_bulk.js";
+import { duplicatesHint } from "./board_duplicates.js";
 import { $, $$, announce, el, priorityBadge } from "./dom.js";
+import { startSavedFilters } from "./saved_filters.js";
 import { categoryLabel, feedLine } from "./texts.js";
 import { timeTag } from "./time.js";
 import { toast } from "./toasts.js";
@@ -11,6 +20,8 @@ const ORDER = ["open", "active", "closed"];
 const COLUMN_NAMES = { open: "Open", active: "Active", closed: "Closed" };
 const URGENCY = { urgent: 3, high: 2, normal: 1, low: 0 };
 const TICKET_NUMBER = /^#?\s*([0-9]{1,10})$/;
+// Events that change what a card shows without a new version of the ticket.
+const UNVERSIONED = new Set(["ticket.published", "ticket.withdrawn"]);
 
 // The board's sorts, as the tickets API orders them (helpdesk/domain/tickets.py ORDERS): each a
 // comparison of two cards' datasets, ending on the number so that no two cards tie.
@@ -28,13 +39,20 @@ const SORTS = {
 export function startBoard(socket, me) {
   const board = $("#board");
   const workflow = JSON.parse(board.dataset.workflow);
+  const issuePath = board.dataset.issuePath;
   const filters = {
     category: board.dataset.filterCategory,
     assignee: board.dataset.filterAssignee,
     q: board.dataset.filterQ.toLowerCase(),
   };
   const comesBefore = SORTS[board.dataset.sort] || SORTS.newest;
-  const lists = Object.fromEntries(ORDER.map((status) => [status, $(`ol.cards[data-status="${status}"]`, board)]));
+  const columns = Object.fromEntries(ORDER.map((status) => {
+    const list = $(`ol.cards[data-status="${status}"]`, board);
+    return [status, { list, cards: Array.from(list.children), more: $(`.show-more[data-status="${status}"]`, board) }];
+  }));
+  const cards = new Map(); // ticket id -> its card, for every card on the board
+  const bulk = startBulk({ me, cardFor, place });
+  const hints = duplicatesHint({ bulk });
 
   function matches(ticket) {
     if (filters.category && ticket.category !== filters.category) return false;
@@ -54,7 +72,23 @@ export function startBoard(socket, me) {
   }
 
   function cardFor(ticketId) {
-    return board.querySelector(`.card[data-ticket-id="${ticketId}"]`);
+    return cards.get(Number(ticketId)) || null;
+  }
+
+  function columnOf(card) {
+    return card.parentElement ? columns[card.parentElement.dataset.status] : null;
+  }
+
+  function detach(card) {
+    const column = columnOf(card);
+    const at = column ? column.cards.indexOf(card) : -1;
+    if (at >= 0) column.cards.splice(at, 1);
+    card.remove();
+  }
+
+  function forget(card) {
+    if (cards.get(Number(card.dataset.ticketId)) === card) cards.delete(Number(card.dataset.ticketId));
+    detach(card);
   }
 
   function buildCard(ticket) {
@@ -78,6 +112,7 @@ export function startBoard(socket, me) {
       el("span", { className: "card-category" }, categoryLabel(ticket.category)),
       ticket.location ? [" · ", el("span", { className: "card-location" }, ticket.location)] : null,
       " ", priorityBadge(ticket.priority), filesCount(ticket.attachments)),
+    knownIssueLine(ticket),
     el("p", { className: "card-meta" },
       el("span", { className: "card-assignee" }, ticket.assignee ? ticket.assignee.display_name : "Unassigned"),
       " · opened ", timeTag(ticket.created_at), " · ", lastReply),
@@ -93,6 +128,18 @@ export function startBoard(socket, me) {
       el("span", { className: "visually-hidden" }, count === 1 ? " file" : " files"))];
   }
 
+  // A published ticket counts who is affected; a merged one says where it went.
+  function knownIssueLine(ticket) {
+    if (ticket.known_issue_id) {
+      return el("p", { className: "card-known" }, `Known issue #${ticket.known_issue_id} · `,
+        el("span", { className: "card-affected" }, `${ticket.affected_count} affected`));
+    }
+    if (!ticket.merged_into) return null;
+    const name = `known issue #${ticket.merged_into}`;
+    return el("p", { className: "card-merged" }, "duplicate of ",
+      issuePath ? el("a", { href: `${issuePath}${ticket.merged_into}` }, name) : name);
+  }
+
   // As the server renders it: a form that works without scripts, sent through the API here.
   function assignToMe(ticket) {
     if (ticket.status === "closed" || ticket.assignee?.id === me.id) return null;
@@ -102,11 +149,17 @@ export function startBoard(socket, me) {
       el("button", { type: "submit", className: "button small" }, "Assign to me"));
   }
 
+  // What scripts add to every card, rendered or built here: keyboard and dragging, the box
+  // that selects it, and the hint of possible duplicates.
   function prepare(card) {
+    const title = $(".card-title", card).textContent;
     card.tabIndex = 0;
     card.draggable = true;
     card.setAttribute("aria-describedby", "board-help");
-    card.setAttribute("aria-label", `${card.querySelector(".card-title").textContent}, ${card.dataset.status}`);
+    card.setAttribute("aria-label", `${title}, ${card.dataset.status}`);
+    bulk.addBox(card, title);
+    hints.addTo(card);
+    cards.set(Number(card.dataset.ticketId), card);
   }
 
   // The query of a column as the server rendered it: "Show more" and the counts ask for it.
@@ -119,53 +172,76 @@ export function startBoard(socket, me) {
     return query;
   }
 
-  // Columns hold more than they show, so their counts come from the database: asked again,
-  // once, after a burst of changes.
+  // Columns hold more than they show, so their counts come from the database: asked at most
+  // every quarter second however many changes arrive (a busy board never stops counting), and
+  // only the newest answer shown.
   let recounting = null;
+  let asked = 0;
   function recount() {
-    window.clearTimeout(recounting);
+    if (recounting !== null) return;
     recounting = window.setTimeout(async () => {
+      recounting = null;
+      const mine = ++asked;
       const answers = await Promise.all(ORDER.map((status) => api("GET", `/tickets/count?${columnQuery(status)}`)));
+      if (mine !== asked) return;
       let total = 0;
       ORDER.forEach((status, index) => {
         if (!answers[index].ok) return;
         total += answers[index].data.count;
-        $("[data-count]", lists[status].closest(".column")).textContent = String(answers[index].data.count);
+        $("[data-count]", columns[status].list.closest(".column")).textContent = String(answers[index].data.count);
       });
       const none = $("#no-matches");
       if (none && answers.every((answer) => answer.ok)) none.hidden = total > 0;
     }, 250);
   }
 
-  // Where a card goes in its column's sort: before the first card it comes before. A card that
-  // sorts past the last one shown, in a column with more to show, belongs to a later page.
-  function insert(card, list) {
-    const next = Array.from(list.children).find((other) => other !== card && comesBefore(card.dataset, other.dataset) < 0);
-    if (next) list.insertBefore(card, next);
-    else if (list.lastElementChild === card) return true; // still where the page ends
-    else if ($(".show-more", list.closest(".column"))) {
-      card.remove();
+  // Where `card` goes among a column's cards: the index of the first one it comes before.
+  function slotOf(card, column) {
+    const shown = column.cards;
+    let low = 0;
+    let high = shown.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (comesBefore(card.dataset, shown[middle].dataset) < 0) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  }
+
+  // A card into its column's sort. One that sorts past the last card shown, in a column with
+  // more to show, belongs to a later page: it leaves the board until that page is shown (unless
+  // it was that last card already).
+  function insert(card, column, keepAtEnd = false) {
+    detach(card);
+    const at = slotOf(card, column);
+    if (at === column.cards.length && !keepAtEnd && column.more) {
+      cards.delete(Number(card.dataset.ticketId));
       return false;
-    } else list.append(card);
+    }
+    column.list.insertBefore(card, column.cards[at] || null);
+    column.cards.splice(at, 0, card);
     return true;
   }
 
-  function place(ticket, { flash = false } = {}) {
+  function place(ticket, { flash = false, sameVersion = false } = {}) {
     const existing = cardFor(ticket.id);
     // Events and API answers both report changes: whichever comes second is already shown.
-    if (existing && Number(existing.dataset.version) >= ticket.version) return existing;
+    if (existing) {
+      const shown = Number(existing.dataset.version);
+      if (shown > ticket.version || (shown === ticket.version && !sameVersion)) return existing;
+    }
     const hadFocus = existing !== null && existing.contains(document.activeElement);
     if (!matches(ticket)) {
-      existing?.remove();
+      if (existing) forget(existing);
       recount();
       return null;
     }
     const card = buildCard(ticket);
     prepare(card);
-    const target = lists[ticket.status];
-    if (existing && existing.parentElement === target) existing.replaceWith(card);
-    else existing?.remove();
-    if (!insert(card, target)) {
+    const column = columns[ticket.status];
+    const keepAtEnd = existing !== null && column.cards.at(-1) === existing;
+    if (existing) detach(existing);
+    if (!insert(card, column, keepAtEnd)) {
       recount();
       return null;
     }
@@ -185,17 +261,25 @@ export function startBoard(socket, me) {
     $(".card-reply", card).replaceChildren("last reply ", timeTag(message.created_at));
     card.dataset.lastMessageAt = message.created_at;
     const hadFocus = card.contains(document.activeElement);
-    insert(card, card.parentElement);
-    if (hadFocus) card.focus();
+    const column = columnOf(card);
+    if (insert(card, column, column.cards.at(-1) === card) && hadFocus) card.focus();
+  }
+
+  // "ticket.affected" carries the count alone: the card keeps everything else.
+  function showAffected({ id, affected_count: count }) {
+    const shown = cardFor(id)?.querySelector(".card-affected");
+    if (shown) shown.textContent = `${count} affected`;
   }
 
   socket.on("event", (frame) => {
     if (frame.room !== "board") return;
-    if (frame.kind === "message.created") touchReply(frame.data);
-    else if (frame.kind.startsWith("ticket.")) {
-      const hadCard = cardFor(frame.data.id) !== null;
-      const card = place(frame.data, { flash: true });
-      if (card && frame.kind === "ticket.created" && !hadCard) announce(feedLine(frame.kind, frame.data));
+    const { kind, data } = frame;
+    if (kind === "message.created") touchReply(data);
+    else if (kind === "ticket.affected") showAffected(data);
+    else if (kind.startsWith("ticket.")) {
+      const hadCard = cardFor(data.id) !== null;
+      const card = place(data, { flash: true, sameVersion: UNVERSIONED.has(kind) });
+      if (card && kind === "ticket.created" && !hadCard) announce(feedLine(kind, data));
     }
   });
 
@@ -302,12 +386,18 @@ export function startBoard(socket, me) {
     });
   }
 
-  // The keyboard: arrows move a focused card to the next column the workflow allows that way.
+  // The keyboard: arrows move a focused card to the next column the workflow allows that way;
+  // Space selects it for the actions on many.
   board.addEventListener("keydown", (key) => {
     const card = key.target.closest?.(".card");
     if (!card || key.target !== card) return;
     if (key.key === "Enter") {
       $(".card-title", card).click();
+      return;
+    }
+    if (key.key === " ") {
+      key.preventDefault();
+      bulk.toggle(card);
       return;
     }
     if (key.key !== "ArrowRight" && key.key !== "ArrowLeft") return;
@@ -336,12 +426,15 @@ export function startBoard(socket, me) {
       if (cardFor(ticket.id) || !matches(ticket)) continue; // a live event has placed it already
       const card = buildCard(ticket);
       prepare(card);
-      lists[status].append(card);
       added.push(card);
     }
+    const column = columns[status];
+    column.list.append(...added);
+    column.cards.push(...added);
     if (result.data.next_cursor) button.dataset.cursor = result.data.next_cursor;
     else {
       button.remove();
+      column.more = null;
       added[0]?.focus(); // the button is gone: keep the keyboard where the new cards are
     }
     announce(`${added.length} more ${COLUMN_NAMES[status].toLowerCase()} tickets shown.`);
@@ -352,5 +445,6 @@ export function startBoard(socket, me) {
     button.addEventListener("click", () => showMore(button));
   }
   for (const card of $$(".card", board)) prepare(card);
+  startSavedFilters();
   socket.join("board", Number(board.dataset.since));
 }

@@ -4,6 +4,7 @@
 import { api, sentence } from "./api.js";
 import { attachTray, describeSize } from "./attach.js";
 import { $, $$, announce, el, linkify, priorityBadge, statusBadge } from "./dom.js";
+import { linkIssues, startKnownIssuePanel } from "./known_issue_panel.js";
 import { categoryLabel } from "./texts.js";
 import { timeTag } from "./time.js";
 import { toast } from "./toasts.js";
@@ -66,7 +67,9 @@ export function startTicketPage(socket, me) {
   let lastTypingSent = 0;
   let baseTitle = document.title;
   let unseen = 0; // replies that arrived while the tab was in the background
+  const issuePath = page.dataset.issuePath;
   for (const text of $$("[data-linkify]", page)) text.replaceChildren(linkify(text.textContent));
+  for (const note of $$(".event-note", page)) linkIssues(note, issuePath);
 
   // --- the conversation -------------------------------------------------------------------
 
@@ -94,11 +97,13 @@ export function startTicketPage(socket, me) {
     const edit = change.kind === "edit";
     const verb = edit ? `changed ${editedFields(change.changes)}`
       : change.from === "closed" ? "reopened this ticket" : CHANGE_VERBS[change.to];
+    const note = change.note ? el("p", { className: "event-note prewrap" }, linkify(change.note)) : null;
+    linkIssues(note, issuePath);
     return el("li", { className: "conversation-event", dataset: { changeId: change.id ? `${change.kind}-${change.id}` : "" } },
       el("p", { className: "event-head" },
         el("span", { className: "author" }, change.actor.display_name), ` ${verb} `, timeTag(change.at)),
       edit ? fieldChanges(change.changes, "event-note") : null,
-      change.note ? el("p", { className: "event-note prewrap" }, linkify(change.note)) : null);
+      note);
   }
 
   function addChange(change) {
@@ -380,6 +385,16 @@ export function startTicketPage(socket, me) {
     const closedNotice = $("#closed-notice");
     if (closedNotice) closedNotice.hidden = !closedForMe;
     $("#edit-details").closest(".panel").hidden = closedForMe;
+    if (ticket.merged_into) showMerged(ticket.merged_into);
+  }
+
+  // Closed as a duplicate: where its reporter follows the news from now on.
+  function showMerged(issueId) {
+    if ($("#merged-notice", page)) return;
+    const name = `known issue #${issueId}`;
+    $(".ticket-head", page).append(el("p", { className: "notice merged-notice", id: "merged-notice" },
+      "Closed as a duplicate of ", issuePath ? el("a", { href: `${issuePath}${issueId}` }, name) : name,
+      issuePath ? ". News about it is posted there." : "."));
   }
 
   function renderMoves() {
@@ -400,6 +415,7 @@ export function startTicketPage(socket, me) {
       ` by ${change.actor.display_name} `, timeTag(change.at),
       edit ? fieldChanges(change.changes, "timeline-note") : null,
       change.note ? el("p", { className: "timeline-note prewrap" }, change.note) : null);
+    linkIssues($(".timeline-note", item), issuePath);
     $("#history").append(item);
   }
 
@@ -500,6 +516,7 @@ export function startTicketPage(socket, me) {
     renderTitle();
     markRead();
   });
+  if (me.role !== "user" && $("#known-issue", page)) startKnownIssuePanel({ socket, page, ticketId, applyTicket });
   if (!window.location.hash || window.location.hash === "#latest") showLatest();
   socket.join(room, Number(page.dataset.since));
 }

@@ -227,6 +227,26 @@ ROUTES: dict[tuple[str, str], Route] = {
         reporters_ticket(400, staff=302, anonymous=PAGE),
         form=lambda: {"assignee_id": ""},
     ),
+    # staff's known-issue forms: reporters are refused in words on their ticket's page, and
+    # staff too where there is nothing to act on (the ticket is not published; no issue 987654)
+    ("POST", "/tickets/<int:ticket_id>/known-issue"): Route(
+        "/tickets/{ticket}/known-issue",
+        reporters_ticket(400, staff=302, anonymous=PAGE),
+        form=lambda: {"public_title": "Library wifi outage"},
+    ),
+    ("POST", "/tickets/<int:ticket_id>/known-issue/withdraw"): Route(
+        "/tickets/{ticket}/known-issue/withdraw", reporters_ticket(400, anonymous=PAGE), form=dict
+    ),
+    ("POST", "/tickets/<int:ticket_id>/known-issue/updates"): Route(
+        "/tickets/{ticket}/known-issue/updates",
+        reporters_ticket(400, anonymous=PAGE),
+        form=lambda: {"update": "Fixed soon"},
+    ),
+    ("POST", "/tickets/<int:ticket_id>/merge"): Route(
+        "/tickets/{ticket}/merge",
+        reporters_ticket(400, anonymous=PAGE),
+        form=lambda: {"into": "987654"},
+    ),
     ("GET", "/api/v1/tickets/<int:ticket_id>"): Route(
         "/api/v1/tickets/{ticket}", reporters_ticket(200)
     ),
@@ -262,6 +282,14 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     # staff
     ("GET", "/board"): Route("/board", staff_only(200, anonymous=PAGE)),
+    ("POST", "/board/filters"): Route(
+        "/board/filters",
+        staff_only(302, anonymous=PAGE),
+        form=lambda: {"name": "Wifi", "query": "q=wifi"},
+    ),
+    ("POST", "/board/filters/<int:filter_id>/delete"): Route(
+        "/board/filters/987654/delete", staff_only(404, anonymous=PAGE), form=dict
+    ),
     ("GET", "/analytics"): Route("/analytics", staff_only(200, anonymous=PAGE)),
     ("GET", "/analytics/report"): Route("/analytics/report", staff_only(200, anonymous=PAGE)),
     ("GET", "/analytics/charts/<name>.svg"): Route(
