@@ -107,7 +107,10 @@ async def test_a_client_id_repeated_within_one_batch_stores_one_message(desk):
         ),
     )
 
-    assert (first.duplicate, again.duplicate, other.duplicate) == (False, True, False)
+    # Which of the two gets there first is the pool's to decide (PostgreSQL runs their
+    # lookups on two connections at once): one is stored, the other answered with it.
+    assert sorted([first.duplicate, again.duplicate]) == [False, True]
+    assert other.duplicate is False
     assert again.message.id == first.message.id and again.event_id == first.event_id
     assert await Message.filter(ticket_id=ticket.id).count() == 2
 
