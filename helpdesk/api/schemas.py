@@ -115,8 +115,21 @@ class TicketEditOut(BaseModel):
     at: str
 
 
+class MergeOut(BaseModel):
+    """Staff only: a duplicate closed into this ticket's known issue."""
+
+    kind: Literal["merge"]
+    id: int
+    ticket_id: int = Field(description="the duplicate")
+    known_issue_id: int
+    actor: UserOut
+    at: str
+
+
 class HistoryOut(BaseModel):
-    items: list[Annotated[StatusChangeOut | TicketEditOut, Field(discriminator="kind")]]
+    items: list[
+        Annotated[StatusChangeOut | TicketEditOut | MergeOut, Field(discriminator="kind")]
+    ]
 
 
 class EventOut(BaseModel):

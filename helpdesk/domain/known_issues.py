@@ -362,7 +362,12 @@ async def merge(
             _emit_count(change, issue, target)
         last = await _last_update(issue)
         public = public_json(Listed(issue, target.status, target.affected_count, last))
-        merged = {**ticket_json(ticket), "known_issue": public, "into_ticket_id": target.id}
+        merged = {
+            **ticket_json(ticket),
+            "known_issue": public,
+            "into_ticket_id": target.id,
+            "actor": user_ref(user),
+        }
         change.emit([ticket_room(target.id), BOARD_ROOM], "ticket.merged", merged, staff_only=True)
     return ticket
 
@@ -435,7 +440,7 @@ def _emit_count(change: Change, issue: KnownIssue, ticket: Ticket) -> None:
         {"id": issue.id, "affected_count": ticket.affected_count},
     )
     change.emit(
-        [BOARD_ROOM],
+        [BOARD_ROOM, ticket_room(ticket.id)],
         "ticket.affected",
         {"id": ticket.id, "known_issue_id": issue.id, "affected_count": ticket.affected_count},
         staff_only=True,

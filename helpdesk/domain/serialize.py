@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..encoding import isoformat
-from ..models import Message, StatusChange, Ticket, TicketEdit, User
+from ..models import Message, StatusChange, Ticket, TicketEdit, TicketMerge, User
 
 
 def user_ref(user: User) -> dict[str, Any]:
@@ -102,6 +102,21 @@ def ticket_edit_json(edit: TicketEdit) -> dict[str, Any]:
     }
 
 
-def history_json(item: StatusChange | TicketEdit) -> dict[str, Any]:
+def merge_json(merge: TicketMerge) -> dict[str, Any]:
+    """A duplicate closed into the known issue of the ticket whose history this is. Needs
+    `actor` fetched beforehand."""
+    return {
+        "kind": "merge",
+        "id": merge.id,
+        "ticket_id": merge.ticket_id,  # type: ignore[attr-defined]
+        "known_issue_id": merge.known_issue_id,  # type: ignore[attr-defined]
+        "actor": user_ref(merge.actor),
+        "at": isoformat(merge.at),
+    }
+
+
+def history_json(item: StatusChange | TicketEdit | TicketMerge) -> dict[str, Any]:
     """An item of a ticket's history, whichever kind it is."""
+    if isinstance(item, TicketMerge):
+        return merge_json(item)
     return ticket_edit_json(item) if isinstance(item, TicketEdit) else status_change_json(item)

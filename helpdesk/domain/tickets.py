@@ -19,6 +19,7 @@ from ..models import (
     StatusChange,
     Ticket,
     TicketEdit,
+    TicketMerge,
     User,
     seconds_between,
 )
@@ -424,10 +425,20 @@ async def assign_ticket(
     return ticket
 
 
-async def ticket_history(user: User, ticket_id: int) -> list[StatusChange | TicketEdit]:
-    """The status changes and the edits of the details, oldest first; whoever may see the
-    ticket may see all of it, since an edit holds only what the ticket itself shows."""
+async def ticket_history(
+    user: User, ticket_id: int
+) -> list[StatusChange | TicketEdit | TicketMerge]:
+    """The status changes, the edits of the details and (for staff) the duplicates merged into
+    its known issue, oldest first; whoever may see the ticket may see the rest of it, since an
+    edit holds only what the ticket itself shows. A reporter is never told of others' tickets."""
     await visible_ticket(user, ticket_id)
     moves = await StatusChange.filter(ticket_id=ticket_id).select_related("actor").order_by("id")
     edits = await TicketEdit.filter(ticket_id=ticket_id).select_related("actor").order_by("id")
-    return sorted([*moves, *edits], key=lambda item: item.at)
+    merges: list[TicketMerge] = []
+    if user.is_staff:
+        merges = (
+            await TicketMerge.filter(known_issue__ticket_id=ticket_id)
+            .select_related("actor")
+            .order_by("id")
+        )
+    return sorted([*moves, *edits, *merges], key=lambda item: item.at)

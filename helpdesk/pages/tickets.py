@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -25,9 +24,9 @@ from ..domain.labels import CATEGORY_LABELS
 from ..domain.messages import list_messages, post_message
 from ..domain.reads import unread_counts
 from ..domain.reporters import reporter_named
-from ..domain.serialize import history_json, message_json, ticket_json, user_ref
+from ..domain.serialize import history_json, message_json, ticket_json
 from ..domain.workflow import targets_for
-from ..encoding import isoformat, loads
+from ..encoding import loads
 from ..errors import Conflict, HelpdeskError, NotFound, RateLimited, ValidationFailed
 from ..models import (
     Message,
@@ -77,7 +76,7 @@ class AssignForm(StrictModel):
 
 def conversation(
     messages: list[Message],
-    changes: list[StatusChange | TicketEdit],
+    changes: list[StatusChange | TicketEdit | TicketMerge],
     *,
     earlier: bool,
     windowed: bool,
@@ -93,7 +92,9 @@ def conversation(
     shown = [
         change
         for change in changes
-        if (start is None or change.at >= start) and (end is None or change.at <= end)
+        if not isinstance(change, TicketMerge)  # the History panel's, not the conversation's
+        and (start is None or change.at >= start)
+        and (end is None or change.at <= end)
     ]
     items = [(m.created_at, {"message": message_json(m)}) for m in messages]
     items += [(c.at, {"change": history_json(c)}) for c in shown]
@@ -301,7 +302,6 @@ async def render_ticket(
     history = await ticket_rules.ticket_history(user, ticket_id)
     windowed = before is not None
     staff = await active_staff() if user.is_staff else []
-    merges = await merged_into_this(ticket) if user.is_staff else []
     page = await render_template(
         "tickets/detail.html",
         **form_context(
@@ -310,7 +310,7 @@ async def render_ticket(
             oldest_shown=messages[0].id if messages else None,
             earlier=earlier,
             windowed=windowed,
-            history=timeline(history, merges),
+            history=[history_json(item) for item in history],
             known_issue=await publication(user, ticket),
             merged_issue=await merged_issue(user, ticket),
             issue_pages=ISSUE_PAGE in current_app.view_functions,
@@ -488,39 +488,6 @@ async def merged_issue(user: User, ticket: Ticket) -> dict[str, Any] | None:
     except NotFound:
         return {"id": ticket.merged_into_id, "public_title": None}
     return {"id": public["id"], "public_title": public["public_title"]}
-
-
-async def merged_into_this(ticket: Ticket) -> list[tuple[datetime, dict[str, Any]]]:
-    """The tickets closed as duplicates of this ticket's known issue, for its history (staff:
-    a reporter is never told of others' tickets). There is no history API entry for them yet;
-    the page reads the merge rows, as the API's entry would."""
-    merges = (
-        await TicketMerge.filter(known_issue__ticket_id=ticket.id)
-        .select_related("actor")
-        .order_by("id")
-    )
-    return [
-        (
-            merge.at,
-            {
-                "kind": "merge",
-                "id": merge.id,
-                "ticket_id": merge.ticket_id,  # type: ignore[attr-defined]
-                "known_issue_id": merge.known_issue_id,  # type: ignore[attr-defined]
-                "actor": user_ref(merge.actor),
-                "at": isoformat(merge.at),
-            },
-        )
-        for merge in merges
-    ]
-
-
-def timeline(
-    history: list[StatusChange | TicketEdit], merges: list[tuple[datetime, dict[str, Any]]]
-) -> list[dict[str, Any]]:
-    """The History panel: moves, edits and duplicates merged in, in the order they happened."""
-    dated = [(item.at, history_json(item)) for item in history] + merges
-    return [item for _, item in sorted(dated, key=lambda pair: pair[0])]
 
 
 class PublishForm(StrictModel):

@@ -143,6 +143,7 @@ async def test_an_update_reaches_everyone_affected_in_batches(app, cast):
 
 
 async def test_when_the_issue_is_fixed_the_affected_hear_it_and_its_reporter_once(app, cast):
+    await app.consumers.stop()  # this test runs the consumers' round itself
     ticket, issue = await published(cast)
     await cast.other.client.post(f"/api/v1/known-issues/{issue['id']}/affected")
     for status in ("active", "closed"):
@@ -190,7 +191,7 @@ async def test_a_withdrawn_issue_is_not_listed_and_keeps_its_affected(app, cast)
 
 
 async def test_a_duplicate_is_closed_into_the_known_issue_and_its_reporter_follows_it(app, cast):
-    _, issue = await published(cast)
+    issue_ticket, issue = await published(cast)
     duplicate = await create_ticket(cast.other.client, title="wifi gone", location="Library")
     response = await cast.staff.client.post(
         f"/api/v1/tickets/{duplicate['id']}/merge", json={"into": issue["id"]}
@@ -208,6 +209,18 @@ async def test_a_duplicate_is_closed_into_the_known_issue_and_its_reporter_follo
         f"/api/v1/tickets/{duplicate['id']}/merge", json={"into": issue["id"]}
     )
     assert again.status_code == 409
+    original = f"/api/v1/tickets/{issue_ticket['id']}/history"
+    [merge] = [
+        each
+        for each in (await json_of(await cast.staff.client.get(original)))["items"]
+        if each["kind"] == "merge"
+    ]
+    assert (merge["ticket_id"], merge["known_issue_id"]) == (duplicate["id"], issue["id"])
+    assert merge["actor"]["id"] == cast.staff.id
+    for_reporter = (await json_of(await cast.reporter.client.get(original)))["items"]
+    assert all(each["kind"] != "merge" for each in for_reporter), "never another's ticket"
+    [event] = await events_in(f"ticket:{issue_ticket['id']}", "ticket.merged")
+    assert event["actor"]["id"] == cast.staff.id
 
 
 @pytest.mark.parametrize("who", ["reporter", "other"])
