@@ -41,6 +41,7 @@ from .events import (
     ticket_room,
 )
 from .fields import in_id_range
+from .search import similar_known_issues, similar_tickets
 from .serialize import ticket_json, user_ref
 from .tickets import move_status
 
@@ -138,8 +139,6 @@ async def list_known_issues(
     building = building_of(location)
     query = KnownIssue.filter(withdrawn_at__isnull=True)
     if q:
-        from .search import similar_known_issues  # the text index, beside this module
-
         ids = await similar_known_issues(q, building, limit=LIST_LIMIT)
         found = {issue.id: issue for issue in await query.filter(id__in=ids)}
         issues = [found[each] for each in ids if each in found]
@@ -159,8 +158,6 @@ async def list_known_issues(
 async def duplicates_of(user: User, ticket_id: int) -> tuple[list[Ticket], list[dict[str, Any]]]:
     """For the board: open tickets that may report the same thing (same building and category,
     similar words, opened within days of it), and known issues it may belong to."""
-    from .search import similar_known_issues, similar_tickets  # the text index
-
     require_staff(user)
     ticket = await visible_ticket(user, ticket_id)
     ids = await similar_tickets(ticket.id)
